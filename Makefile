@@ -1,0 +1,31 @@
+# The two entry points of the README: `make dashboard` and `make test`.
+# Each creates .venv on first use and re-installs only when a requirements file changes.
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+PYTEST_ARGS ?=
+
+.PHONY: dashboard test chromium
+
+dashboard: $(VENV)/.runtime-installed
+	$(PYTHON) -m streamlit run dashboard/Home.py
+
+test: $(VENV)/.dev-installed chromium
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }

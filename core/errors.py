@@ -1,0 +1,25 @@
+"""The project's own error types: every expected failure raises one of these."""
+
+
+class DigitLabError(Exception):
+    """Base class of every error this project raises on purpose."""
+
+
+class DataFormatError(DigitLabError):
+    """A data file is malformed (the message names the file and the problem)."""
+
+
+class DataSourceError(DigitLabError):
+    """A data source is unavailable (missing folder, missing file, failed download)."""
+
+
+class ImageInputError(DigitLabError):
+    """An image given by a user cannot be used as a digit."""
+
+
+class ModelFileError(DigitLabError):
+    """A model file cannot be loaded or does not fit MNIST (28x28 in, 10 out)."""
+
+
+class RunStoreError(DigitLabError):
+    """A run cannot be saved, found or loaded."""

@@ -1,0 +1,112 @@
+"""Evaluation on the test set: accuracy, per-class metrics, confusion matrix, mistakes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.metrics import classification_report, confusion_matrix
+
+from core.data import normalize
+
+CLASSES = list(range(10))
+EVALUATION_BATCH_SIZE = 2000
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Class probabilities for uint8 images (N×28×28) in one batched pass."""
+    x = normalize(images)
+    if len(x) == 0:
+        return np.zeros((0, 10), dtype=np.float32)
+    return np.asarray(model.predict(x, batch_size=EVALUATION_BATCH_SIZE, verbose=0))
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Per-image probabilities on a labelled set, and the metrics derived from them."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+
+    @cached_property
+    def predictions(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    @cached_property
+    def confidences(self) -> np.ndarray:
+        """The probability of the predicted class, per image."""
+        return self.probabilities.max(axis=1)
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.mean(self.predictions == self.labels))
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """10×10 counts: row = true class, column = predicted class."""
+        return confusion_matrix(self.labels, self.predictions, labels=CLASSES)
+
+    @cached_property
+    def report(self) -> pd.DataFrame:
+        """Precision, recall, F1 and support per digit, then the macro and weighted averages."""
+        raw = classification_report(
+            self.labels,
+            self.predictions,
+            labels=CLASSES,
+            output_dict=True,
+            zero_division=0,
+        )
+        rows = {str(c): raw[str(c)] for c in CLASSES}
+        rows["macro avg"] = raw["macro avg"]
+        rows["weighted avg"] = raw["weighted avg"]
+        table = pd.DataFrame(rows).T[["precision", "recall", "f1-score", "support"]]
+        table["support"] = table["support"].astype(int)
+        return table
+
+    def summary(self) -> dict:
+        """The test metrics a run stores in run.json."""
+        return {
+            "accuracy": self.accuracy,
+            "macro_f1": float(self.report.loc["macro avg", "f1-score"]),
+            "weighted_f1": float(self.report.loc["weighted avg", "f1-score"]),
+            "errors": int(np.sum(self.predictions != self.labels)),
+            "count": int(len(self.labels)),
+            "per_class": self.report.to_dict(orient="index"),
+            "confusion": self.confusion.tolist(),
+        }
+
+
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
+    """Evaluate `model` on uint8 images and their labels."""
+    return Evaluation(np.asarray(labels).astype(np.int64), predict_probabilities(model, images))
+
+
+def misclassified(
+    evaluation: Evaluation,
+    true_class: int | None = None,
+    predicted_class: int | None = None,
+    most_confident_first: bool = True,
+) -> np.ndarray:
+    """Indices of wrongly predicted images, optionally filtered, sorted by confidence."""
+    wrong = evaluation.predictions != evaluation.labels
+    if true_class is not None:
+        wrong &= evaluation.labels == true_class
+    if predicted_class is not None:
+        wrong &= evaluation.predictions == predicted_class
+    indices = np.flatnonzero(wrong)
+    order = np.argsort(evaluation.confidences[indices], kind="stable")
+    if most_confident_first:
+        order = order[::-1]
+    return indices[order]
+
+
+def most_confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[int, int, int]]:
+    """The off-diagonal cells with the most errors: (true, predicted, count), largest first."""
+    off_diagonal = np.array(confusion, copy=True)
+    np.fill_diagonal(off_diagonal, 0)
+    flat = np.argsort(off_diagonal, axis=None, kind="stable")[::-1][:top]
+    pairs = [(int(i // 10), int(i % 10), int(off_diagonal.flat[i])) for i in flat]
+    return [pair for pair in pairs if pair[2] > 0]

@@ -1,0 +1,64 @@
+"""One complete run: train, evaluate on the test set, save to the store."""
+
+from __future__ import annotations
+
+import platform
+import threading
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from core.config import TrainConfig
+from core.data import MnistData
+from core.evaluation import Evaluation, evaluate
+from core.runs import RunInfo, RunStore
+from core.training import ProgressListener, TrainResult, train
+
+
+@dataclass
+class ExperimentResult:
+    run: RunInfo
+    training: TrainResult
+    evaluation: Evaluation
+
+
+def run_experiment(
+    config: TrainConfig,
+    data: MnistData,
+    store: RunStore,
+    listener: ProgressListener | None = None,
+    cancel_event: threading.Event | None = None,
+) -> ExperimentResult | None:
+    """Train, evaluate and save; returns None (and saves nothing) when cancelled."""
+    training = train(config, data, listener, cancel_event)
+    if training.cancelled:
+        return None
+    evaluation = evaluate(training.model, data.x_test, data.y_test)
+    run = store.save(training.model, make_record(config, data, training, evaluation), config.name)
+    return ExperimentResult(run, training, evaluation)
+
+
+def make_record(config: TrainConfig, data: MnistData, training: TrainResult, evaluation: Evaluation) -> dict:
+    """The contents of run.json."""
+    return {
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "data": {
+            **data.summary(),
+            "train_used": training.train_count,
+            "validation": training.validation_count,
+        },
+        "history": training.history,
+        "best_epoch": training.best_epoch,
+        "stopped_epoch": training.stopped_epoch,
+        "early_stopped": training.early_stopped,
+        "training_seconds": round(training.seconds, 3),
+        "test_metrics": evaluation.summary(),
+        "parameters": int(training.model.count_params()),
+        "versions": {
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": platform.python_version(),
+        },
+    }

@@ -1,0 +1,54 @@
+"""Looking inside a model: first-layer weights, layer activations, single-image prediction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from core.data import normalize
+
+
+@dataclass(frozen=True)
+class FirstLayerWeights:
+    """Weights of the first trainable layer as images: kind is "dense" or "conv"."""
+
+    kind: str
+    layer_name: str
+    images: np.ndarray  # dense: (units, 28, 28); conv: (filters, k, k) for the first input channel
+
+
+def first_layer_weights(model: keras.Model) -> FirstLayerWeights:
+    """The first Dense layer's 784 weights per unit as 28×28, or the first Conv2D's kernels."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            kernel = np.asarray(layer.get_weights()[0])  # (784, units)
+            return FirstLayerWeights("dense", layer.name, kernel.T.reshape(-1, 28, 28))
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel = np.asarray(layer.get_weights()[0])  # (k, k, in, filters)
+            return FirstLayerWeights("conv", layer.name, np.transpose(kernel[:, :, 0, :], (2, 0, 1)))
+    raise ValueError("the model has no Dense or Conv2D layer")
+
+
+def layer_activations(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Every layer's output for uint8 images (N×28×28), keyed by layer name, in order."""
+    probe = keras.Model(inputs=model.inputs[0], outputs=[layer.output for layer in model.layers])
+    outputs = probe(normalize(images), training=False)
+    return {layer.name: np.asarray(output) for layer, output in zip(model.layers, outputs, strict=True)}
+
+
+def class_preference(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Mean activation of each first-layer unit (or feature map) per digit: (units, 10)."""
+    layer_name = first_layer_weights(model).layer_name
+    activations = layer_activations(model, images)[layer_name]
+    if activations.ndim == 4:  # conv feature maps: average over space
+        activations = activations.mean(axis=(1, 2))
+    return np.stack([activations[labels == digit].mean(axis=0) for digit in range(10)], axis=1)
+
+
+def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
+    """Probabilities for one 28×28 image (uint8, or float already in [0, 1]) without model.predict."""
+    x = normalize(image) if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
+    probabilities = model(x.reshape(1, 28, 28), training=False)
+    return np.asarray(probabilities)[0]

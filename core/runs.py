@@ -1,0 +1,177 @@
+"""Saved runs: one folder per run holding model.keras and run.json, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+
+from core.config import TrainConfig
+from core.errors import ModelFileError, RunStoreError
+
+MODEL_FILE = "model.keras"
+RECORD_FILE = "run.json"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MAX_NAME_LENGTH = 40
+
+
+def default_store_path() -> Path:
+    """RUNS_DIR when set, else runs/ at the repository root."""
+    return Path(os.environ.get("RUNS_DIR") or REPO_ROOT / "runs").expanduser()
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A saved run as listed: its id, folder and record (run.json contents)."""
+
+    run_id: str
+    path: Path
+    record: dict
+
+    @property
+    def config(self) -> TrainConfig:
+        return TrainConfig.from_dict(self.record.get("config", {}))
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.record.get("test_metrics", {}).get("accuracy")
+
+    @property
+    def label(self) -> str:
+        """A one-line description for pickers: name, architecture, accuracy."""
+        accuracy = self.test_accuracy
+        score = f"{accuracy:.2%}" if accuracy is not None else "n/a"
+        return f"{self.run_id} · {self.config.arch} · {score}"
+
+
+@dataclass(frozen=True)
+class DamagedRun:
+    """A folder in the store that is not a usable run, and why."""
+
+    run_id: str
+    path: Path
+    reason: str
+
+
+class RunStore:
+    """A folder of runs. Saving never overwrites and never leaves half a run behind."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root else default_store_path()
+
+    # ---- writing ---------------------------------------------------------------------------
+
+    def save(self, model: keras.Model, record: dict, name: str = "") -> RunInfo:
+        """Save a model and its record as a new run; returns it. The id derives from `name`."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=self.root))
+        except OSError as error:
+            raise RunStoreError(f"cannot write to the run store {self.root}: {error}") from error
+        try:
+            created = datetime.now(UTC)
+            record = {**record, "created": created.isoformat(timespec="seconds")}
+            model.save(staging / MODEL_FILE)
+            return self._publish(staging, record, base_id=make_run_id(name, created))
+        except OSError as error:
+            raise RunStoreError(f"cannot save the run in {self.root}: {error}") from error
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _publish(self, staging: Path, record: dict, base_id: str) -> RunInfo:
+        """Rename the staging folder to a free run id; a rename never replaces a full folder."""
+        for attempt in range(1000):
+            run_id = base_id if attempt == 0 else f"{base_id}-{attempt + 1}"
+            target = self.root / run_id
+            if target.exists():
+                continue
+            record = {**record, "run_id": run_id}
+            _write_json(staging / RECORD_FILE, record)
+            try:
+                os.rename(staging, target)
+            except OSError:  # another process took this id between the check and the rename
+                continue
+            return RunInfo(run_id, target, record)
+        raise RunStoreError(f"no free run id for {base_id!r}")
+
+    def delete(self, run_id: str) -> None:
+        path = self._path_of(run_id)
+        if not path.is_dir():
+            raise RunStoreError(f"no run {run_id!r} in {self.root}")
+        trash = self.root / f".deleting-{run_id}-{time.time_ns()}"
+        os.rename(path, trash)  # disappears from listings at once, then is removed
+        shutil.rmtree(trash, ignore_errors=True)
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def list_runs(self) -> tuple[list[RunInfo], list[DamagedRun]]:
+        """Complete runs, newest first, and the damaged folders that were skipped."""
+        if not self.root.is_dir():
+            return [], []
+        runs, damaged = [], []
+        for path in self.root.iterdir():
+            if not path.is_dir() or path.name.startswith("."):
+                continue
+            try:
+                runs.append(self._read(path))
+            except RunStoreError as error:
+                damaged.append(DamagedRun(path.name, path, str(error)))
+        runs.sort(key=lambda run: (run.record.get("created", ""), run.run_id), reverse=True)
+        return runs, damaged
+
+    def get(self, run_id: str) -> RunInfo:
+        return self._read(self._path_of(run_id))
+
+    def load_model(self, run_id: str) -> keras.Model:
+        """Load a run's model (safe mode: no arbitrary code from the file)."""
+        return load_model_file(self._path_of(run_id) / MODEL_FILE)
+
+    def _path_of(self, run_id: str) -> Path:
+        if not is_safe_run_id(run_id):
+            raise RunStoreError(f"{run_id!r} is not a valid run id")
+        return self.root / run_id
+
+    def _read(self, path: Path) -> RunInfo:
+        record_path, model_path = path / RECORD_FILE, path / MODEL_FILE
+        if not record_path.is_file():
+            raise RunStoreError(f"{path.name}: {RECORD_FILE} is missing")
+        if not model_path.is_file() or model_path.stat().st_size == 0:
+            raise RunStoreError(f"{path.name}: {MODEL_FILE} is missing or empty")
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RunStoreError(f"{path.name}: {RECORD_FILE} is unreadable ({error})") from error
+        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+            raise RunStoreError(f"{path.name}: {RECORD_FILE} has no run configuration")
+        return RunInfo(path.name, path, record)
+
+
+def load_model_file(path: str | os.PathLike) -> keras.Model:
+    """Load a .keras file with safe_mode on; any failure becomes a ModelFileError."""
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many types for a bad archive.
+        raise ModelFileError(f"{Path(path).name} cannot be loaded as a Keras model: {error}") from error
+
+
+def make_run_id(name: str, created: datetime) -> str:
+    """A safe folder name: timestamp, then the user's name reduced to [a-z0-9-]."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:MAX_NAME_LENGTH].strip("-")
+    stamp = created.strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{slug}" if slug else stamp
+
+
+def is_safe_run_id(run_id: str) -> bool:
+    return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id)) and ".." not in run_id
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")

@@ -1,0 +1,171 @@
+"""Training: a seeded, cancellable fit with early stopping and one progress interface."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from core.augmentation import augment_batch, make_augmenter
+from core.config import TrainConfig
+from core.data import MnistData, normalize, split_validation
+from core.models import build_model
+
+# Building a model touches Keras' global state; trainings in several threads take turns.
+_BUILD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of training: kind is "begin", "batch", "epoch" or "end"."""
+
+    kind: str
+    epoch: int  # 1-based epoch this event belongs to
+    epochs: int
+    batch: int = 0  # 1-based batch within the epoch
+    batches: int = 0
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def fraction_done(self) -> float:
+        if self.kind == "end":
+            return 1.0
+        if not self.epochs or not self.batches:
+            return 0.0
+        return min(1.0, ((self.epoch - 1) + self.batch / self.batches) / self.epochs)
+
+
+ProgressListener = Callable[[ProgressEvent], None]
+
+
+class ProgressCallback(keras.callbacks.Callback):
+    """Reports batch and epoch events to a listener, records the history, and obeys a cancel flag."""
+
+    def __init__(
+        self,
+        epochs: int,
+        batches: int,
+        listener: ProgressListener | None = None,
+        cancel_event: threading.Event | None = None,
+    ):
+        super().__init__()
+        self.epochs = epochs
+        self.batches = batches
+        self.listener = listener or (lambda event: None)
+        self.cancel_event = cancel_event or threading.Event()
+        self.history: list[dict] = []
+        self.cancelled = False
+        self._epoch = 0
+        self._epoch_started = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.listener(ProgressEvent("begin", 1, self.epochs, 0, self.batches))
+        self._stop_if_cancelled()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        event = ProgressEvent("batch", self._epoch, self.epochs, batch + 1, self.batches, _floats(logs))
+        self.listener(event)
+        self._stop_if_cancelled()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **_floats(logs)}
+        row["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        row["seconds"] = time.perf_counter() - self._epoch_started
+        self.history.append(row)
+        self.listener(ProgressEvent("epoch", epoch + 1, self.epochs, self.batches, self.batches, row))
+        self._stop_if_cancelled()
+
+    def on_train_end(self, logs=None):
+        last = self.history[-1] if self.history else {}
+        self.listener(ProgressEvent("end", self._epoch, self.epochs, self.batches, self.batches, last))
+
+    def _stop_if_cancelled(self):
+        if self.cancel_event.is_set():
+            self.cancelled = True
+            self.model.stop_training = True
+
+
+@dataclass
+class TrainResult:
+    """A trained model and how its training went."""
+
+    model: keras.Model
+    history: list[dict]
+    seconds: float
+    best_epoch: int  # 1-based epoch whose weights were kept (lowest validation loss)
+    stopped_epoch: int  # last epoch that ran
+    early_stopped: bool
+    cancelled: bool
+    validation_count: int
+    train_count: int
+
+
+def train(
+    config: TrainConfig,
+    data: MnistData,
+    listener: ProgressListener | None = None,
+    cancel_event: threading.Event | None = None,
+) -> TrainResult:
+    """Fit `config`'s model on the training split of `data`, validating on a carved-out split."""
+    config.validated()
+    x_all, y_all = data.x_train, data.y_train
+    if config.train_limit:
+        x_all, y_all = x_all[: config.train_limit], y_all[: config.train_limit]
+    x_train, y_train, x_val, y_val = split_validation(x_all, y_all, config.validation_fraction, config.seed)
+    with _BUILD_LOCK:
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(config)
+    train_batches = make_dataset(x_train, y_train, config)
+    batches = int(np.ceil(len(x_train) / config.batch_size))
+    progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    started = time.perf_counter()
+    model.fit(
+        train_batches,
+        epochs=config.epochs,
+        validation_data=(normalize(x_val), y_val.astype(np.int32)),
+        validation_batch_size=1000,
+        shuffle=False,  # the dataset shuffles itself
+        callbacks=[progress, early_stopping],
+        verbose=0,
+    )
+    seconds = time.perf_counter() - started
+    val_losses = [row["val_loss"] for row in progress.history if "val_loss" in row]
+    best_epoch = int(np.argmin(val_losses)) + 1 if val_losses else 0
+    stopped_epoch = len(progress.history)
+    return TrainResult(
+        model=model,
+        history=progress.history,
+        seconds=seconds,
+        best_epoch=best_epoch,
+        stopped_epoch=stopped_epoch,
+        early_stopped=not progress.cancelled and stopped_epoch < config.epochs,
+        cancelled=progress.cancelled,
+        validation_count=len(y_val),
+        train_count=len(y_train),
+    )
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> tf.data.Dataset:
+    """Shuffled, batched training data held in memory; augmented per batch when asked."""
+    dataset = tf.data.Dataset.from_tensor_slices((normalize(images), labels.astype(np.int32)))
+    dataset = dataset.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.batch_size)
+    if config.augment:
+        dataset = dataset.map(augment_batch(make_augmenter(config.seed)), num_parallel_calls=1)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _floats(logs) -> dict:
+    return {key: float(value) for key, value in (logs or {}).items()}

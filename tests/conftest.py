@@ -1,0 +1,57 @@
+"""Shared fixtures: isolated environment, the offline sample, a tiny trained run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.config import TrainConfig
+from core.data import MnistData, load_sample
+from core.experiment import run_experiment
+from core.runs import RunStore
+
+FULL_MNIST_DIR = os.environ.get("MNIST_DIR")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path):
+    """No test sees the caller's MNIST_DIR or writes to the real run store."""
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "default-runs"))
+
+
+@pytest.fixture(scope="session")
+def sample_data() -> MnistData:
+    """The offline 5,000-digit sample (4,000 train, 1,000 test)."""
+    return load_sample()
+
+
+@pytest.fixture(scope="session")
+def small_data(sample_data) -> MnistData:
+    """A smaller slice of the sample for fast training tests."""
+    return MnistData(
+        sample_data.x_train[:1200],
+        sample_data.y_train[:1200],
+        sample_data.x_test[:300],
+        sample_data.y_test[:300],
+        "sample",
+        "test slice of the offline sample",
+    )
+
+
+@pytest.fixture(scope="session")
+def trained_store(tmp_path_factory, sample_data):
+    """A store holding one small MLP run trained on the sample (shared, read-only)."""
+    store = RunStore(tmp_path_factory.mktemp("trained-store"))
+    config = TrainConfig.for_arch("mlp", epochs=2, seed=1, name="tiny mlp")
+    result = run_experiment(config, sample_data, store)
+    return store, result
+
+
+@pytest.fixture
+def full_mnist_dir() -> Path:
+    if not FULL_MNIST_DIR:
+        pytest.skip("MNIST_DIR is not set: the full-data test needs the full MNIST")
+    return Path(FULL_MNIST_DIR)

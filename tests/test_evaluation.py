@@ -1,0 +1,118 @@
+"""Evaluation numbers against a hand-computed case; inspection of weights and activations."""
+
+import numpy as np
+import pytest
+
+from core.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
+from core.inspection import class_preference, first_layer_weights, layer_activations, predict_digit
+
+
+def one_hot_probabilities(predicted, confidence):
+    """Probabilities whose argmax is `predicted`, with the given top probability."""
+    probabilities = np.full((len(predicted), 10), 0.0, dtype=np.float32)
+    for row, (label, top) in enumerate(zip(predicted, confidence, strict=True)):
+        probabilities[row] = (1 - top) / 9
+        probabilities[row, label] = top
+    return probabilities
+
+
+@pytest.fixture
+def hand_case():
+    # true:      0  0  0  1  1  2  2  2  2  3
+    # predicted: 0  0  1  1  1  2  3  3  2  3
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 3])
+    predicted = np.array([0, 0, 1, 1, 1, 2, 3, 3, 2, 3])
+    confidence = np.array([0.9, 0.8, 0.6, 0.9, 0.7, 0.95, 0.5, 0.99, 0.8, 0.9])
+    return Evaluation(labels, one_hot_probabilities(predicted, confidence))
+
+
+def test_accuracy_confusion_and_report_match_hand_computation(hand_case):
+    assert hand_case.accuracy == pytest.approx(0.7)
+    expected = np.zeros((10, 10), dtype=int)
+    for true, pred, count in [(0, 0, 2), (0, 1, 1), (1, 1, 2), (2, 2, 2), (2, 3, 2), (3, 3, 1)]:
+        expected[true, pred] = count
+    np.testing.assert_array_equal(hand_case.confusion, expected)
+    report = hand_case.report
+    # class 1: predicted 3 times, 2 right → precision 2/3; all 2 true found → recall 1.
+    assert report.loc["1", "precision"] == pytest.approx(2 / 3)
+    assert report.loc["1", "recall"] == pytest.approx(1.0)
+    assert report.loc["1", "f1-score"] == pytest.approx(0.8)
+    # class 3: predicted 3 times, 1 right → precision 1/3, recall 1, F1 0.5.
+    assert report.loc["3", "f1-score"] == pytest.approx(0.5)
+    assert report.loc["2", "support"] == 4
+    assert report.loc["5", "support"] == 0
+    assert list(report.index[-2:]) == ["macro avg", "weighted avg"]
+    weighted = report.loc["weighted avg", "f1-score"]
+    f1 = report.loc[["0", "1", "2", "3"], "f1-score"].to_numpy()
+    assert weighted == pytest.approx(np.average(f1, weights=[3, 2, 4, 1]))
+    summary = hand_case.summary()
+    assert summary["errors"] == 3 and summary["count"] == 10
+
+
+def test_misclassified_filters_and_sorts_by_confidence(hand_case):
+    assert misclassified(hand_case).tolist() == [7, 2, 6]  # confidences 0.99, 0.6, 0.5
+    assert misclassified(hand_case, most_confident_first=False).tolist() == [6, 2, 7]
+    assert misclassified(hand_case, true_class=2).tolist() == [7, 6]
+    assert misclassified(hand_case, predicted_class=1).tolist() == [2]
+    assert misclassified(hand_case, true_class=1).tolist() == []
+
+
+def test_most_confused_pairs(hand_case):
+    assert most_confused_pairs(hand_case.confusion) == [(2, 3, 2), (0, 1, 1)]
+
+
+def test_evaluate_a_trained_model(trained_store, sample_data):
+    _, result = trained_store
+    evaluation = evaluate(result.training.model, sample_data.x_test, sample_data.y_test)
+    assert evaluation.probabilities.shape == (1000, 10)
+    np.testing.assert_allclose(evaluation.probabilities.sum(axis=1), 1.0, atol=1e-5)
+    assert evaluation.accuracy > 0.8
+    assert evaluation.confusion.sum() == 1000
+
+
+def test_single_image_prediction_matches_batch(trained_store, sample_data):
+    _, result = trained_store
+    model = result.training.model
+    batch = evaluate(model, sample_data.x_test[:5], sample_data.y_test[:5]).probabilities
+    for index in range(5):
+        single = predict_digit(model, sample_data.x_test[index])
+        np.testing.assert_allclose(single, batch[index], atol=1e-5)
+    as_float = predict_digit(model, sample_data.x_test[0].astype(np.float32) / 255)
+    np.testing.assert_allclose(as_float, batch[0], atol=1e-5)
+
+
+def test_first_layer_weights_as_images(trained_store):
+    _, result = trained_store
+    weights = first_layer_weights(result.training.model)
+    assert weights.kind == "dense" and weights.images.shape == (128, 28, 28)
+    kernel = result.training.model.get_layer("hidden_1").get_weights()[0]
+    np.testing.assert_array_equal(weights.images[5].ravel(), kernel[:, 5])
+
+
+def test_conv_kernels_as_images():
+    from core.config import TrainConfig
+    from core.models import build_model
+
+    weights = first_layer_weights(build_model(TrainConfig.for_arch("cnn")))
+    assert weights.kind == "conv" and weights.images.shape == (32, 3, 3)
+
+
+def test_activations_of_every_layer(trained_store, sample_data):
+    _, result = trained_store
+    model = result.training.model
+    activations = layer_activations(model, sample_data.x_test[:3])
+    assert list(activations) == ["flatten", "hidden_1", "dropout_1", "output"]
+    assert activations["hidden_1"].shape == (3, 128)
+    assert (activations["hidden_1"] >= 0).all()  # relu
+    np.testing.assert_allclose(
+        activations["output"][0], predict_digit(model, sample_data.x_test[0]), atol=1e-5
+    )
+
+
+def test_class_preference_per_unit(trained_store, sample_data):
+    _, result = trained_store
+    table = class_preference(result.training.model, sample_data.x_test, sample_data.y_test)
+    assert table.shape == (128, 10)
+    hidden = layer_activations(result.training.model, sample_data.x_test)["hidden_1"]
+    zeros = sample_data.y_test == 0
+    np.testing.assert_allclose(table[:, 0], hidden[zeros].mean(axis=0), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,125 @@
+"""Saved runs: round trip, atomic writes, ids, damaged folders."""
+
+import json
+
+import numpy as np
+import pytest
+
+from core.errors import ModelFileError, RunStoreError
+from core.evaluation import predict_probabilities
+from core.runs import RunStore, default_store_path
+
+
+def test_saved_run_predicts_identically_and_records_everything(trained_store, sample_data):
+    store, result = trained_store
+    loaded = store.load_model(result.run.run_id)
+    before = predict_probabilities(result.training.model, sample_data.x_test[:50])
+    after = predict_probabilities(loaded, sample_data.x_test[:50])
+    np.testing.assert_array_equal(before, after)
+    record = store.get(result.run.run_id).record
+    assert record["config"]["arch"] == "mlp" and record["seed"] == 1
+    assert record["data"]["source"] == "sample" and record["data"]["train"] == 4000
+    assert len(record["history"]) == 2 and "val_loss" in record["history"][0]
+    assert record["test_metrics"]["accuracy"] == pytest.approx(result.evaluation.accuracy)
+    assert {"tensorflow", "keras"} <= set(record["versions"])
+    assert record["training_seconds"] > 0 and record["created"]
+    assert result.run.run_id.endswith("-tiny-mlp")
+
+
+def test_runs_are_never_overwritten(tmp_path, trained_store):
+    _, result = trained_store
+    store = RunStore(tmp_path)
+    first = store.save(result.training.model, {"config": {"arch": "mlp"}}, name="same")
+    second = store.save(result.training.model, {"config": {"arch": "mlp"}}, name="same")
+    assert first.run_id != second.run_id
+    assert {run.run_id for run in store.list_runs()[0]} == {first.run_id, second.run_id}
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "/abs/path", "a/b\\c", "..", "名字 ☃"])
+def test_user_names_cannot_escape_the_store(tmp_path, trained_store, name):
+    _, result = trained_store
+    store = RunStore(tmp_path / "store")
+    run = store.save(result.training.model, {"config": {"arch": "mlp"}}, name=name)
+    assert run.path.parent == store.root
+    assert "/" not in run.run_id and ".." not in run.run_id
+    assert list(tmp_path.iterdir()) == [store.root]
+
+
+def test_crash_mid_save_leaves_no_run(tmp_path, trained_store, monkeypatch):
+    _, result = trained_store
+    store = RunStore(tmp_path)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("core.runs._write_json", crash)
+    with pytest.raises(RunStoreError, match="disk full"):
+        store.save(result.training.model, {"config": {"arch": "mlp"}}, name="doomed")
+    assert store.list_runs() == ([], [])
+    assert list(tmp_path.iterdir()) == []  # the staging folder is gone too
+
+
+def test_damaged_runs_are_listed_apart(tmp_path, trained_store):
+    _, result = trained_store
+    store = RunStore(tmp_path)
+    good = store.save(result.training.model, {"config": {"arch": "mlp"}}, name="good")
+    (tmp_path / "no-record").mkdir()
+    (tmp_path / "no-record" / "model.keras").write_bytes(b"x")
+    (tmp_path / "bad-json").mkdir()
+    (tmp_path / "bad-json" / "run.json").write_text("{not json")
+    (tmp_path / "bad-json" / "model.keras").write_bytes(b"x")
+    (tmp_path / "no-model").mkdir()
+    (tmp_path / "no-model" / "run.json").write_text(json.dumps({"config": {}}))
+    (tmp_path / ".saving-in-progress").mkdir()
+    runs, damaged = store.list_runs()
+    assert [run.run_id for run in runs] == [good.run_id]
+    reasons = {item.run_id: item.reason for item in damaged}
+    assert set(reasons) == {"no-record", "bad-json", "no-model"}
+    assert "run.json is missing" in reasons["no-record"]
+    assert "unreadable" in reasons["bad-json"]
+    assert "model.keras is missing" in reasons["no-model"]
+
+
+def test_corrupt_model_file_gives_model_file_error(tmp_path, trained_store):
+    _, result = trained_store
+    store = RunStore(tmp_path)
+    run = store.save(result.training.model, {"config": {"arch": "mlp"}})
+    (run.path / "model.keras").write_bytes(b"garbage" * 100)
+    with pytest.raises(ModelFileError, match="model.keras"):
+        store.load_model(run.run_id)
+
+
+def test_listing_is_newest_first_and_delete_removes(tmp_path, trained_store):
+    _, result = trained_store
+    store = RunStore(tmp_path)
+    old = store.save(result.training.model, {"config": {"arch": "mlp"}, "created": "x"}, name="old")
+    record_path = old.path / "run.json"
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({**record, "created": "2000-01-01T00:00:00+00:00"}))
+    new = store.save(result.training.model, {"config": {"arch": "cnn"}}, name="new")
+    assert [run.run_id for run in store.list_runs()[0]] == [new.run_id, old.run_id]
+    store.delete(old.run_id)
+    assert [run.run_id for run in store.list_runs()[0]] == [new.run_id]
+    with pytest.raises(RunStoreError):
+        store.delete("../outside")
+
+
+def test_store_location_follows_runs_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "elsewhere"))
+    assert default_store_path() == tmp_path / "elsewhere"
+    assert RunStore().root == tmp_path / "elsewhere"
+
+
+def test_read_only_store_gives_a_clear_error(tmp_path, trained_store):
+    _, result = trained_store
+    import os
+
+    if os.geteuid() == 0:
+        blocker = tmp_path / "file-not-folder"
+        blocker.write_text("")
+        store = RunStore(blocker / "store")  # cannot create a folder under a file, even as root
+    else:
+        (tmp_path / "ro").mkdir(mode=0o500)
+        store = RunStore(tmp_path / "ro")
+    with pytest.raises(RunStoreError, match="cannot write to the run store"):
+        store.save(result.training.model, {"config": {"arch": "mlp"}})
