@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from core.errors import DataFormatError, DataSourceError
+from core.errors import DataFormatError, DataSourceError, DigitLabError
 from core.idx import read_images_and_labels
 
 SOURCES = ("auto", "folder", "keras", "sample")
@@ -77,6 +77,17 @@ def load_mnist(source: str = "auto", folder: str | os.PathLike | None = None) ->
         return load_from_keras()
     except DataSourceError:
         return load_sample()
+
+
+def load_with_fallback() -> tuple[MnistData, str | None]:
+    """Like load_mnist("auto"), but a broken MNIST_DIR falls back too; returns (data, problem)."""
+    try:
+        return load_mnist("auto"), None
+    except DigitLabError as error:
+        try:
+            return load_from_keras(), str(error)
+        except DataSourceError:
+            return load_sample(), str(error)
 
 
 def load_from_folder(folder: str | os.PathLike) -> MnistData:

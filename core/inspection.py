@@ -52,3 +52,20 @@ def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
     x = normalize(image) if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
     probabilities = model(x.reshape(1, 28, 28), training=False)
     return np.asarray(probabilities)[0]
+
+
+def tile_images(images: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Arrange (n, h, w) images in a grid separated by NaN gaps.
+
+    Returns the mosaic and, per mosaic pixel, the index of the image it belongs to (-1 in gaps).
+    """
+    count, height, width = images.shape
+    rows = int(np.ceil(count / columns))
+    shape = (rows * (height + gap) - gap, columns * (width + gap) - gap)
+    mosaic = np.full(shape, np.nan, dtype=np.float32)
+    owner = np.full(shape, -1, dtype=np.int32)
+    for index, image in enumerate(images):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        mosaic[top : top + height, left : left + width] = image
+        owner[top : top + height, left : left + width] = index
+    return mosaic, owner

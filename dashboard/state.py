@@ -1,0 +1,117 @@
+"""What a session shares across pages (the active model) and what the server caches."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import streamlit as st
+
+from core.data import MnistData, load_with_fallback
+from core.evaluation import Evaluation, evaluate
+from core.jobs import JobManager
+from core.runs import RunInfo, RunStore, load_model_file
+
+ACTIVE_KEY = "active_model"
+UPLOADS_KEY = "uploaded_models"
+
+
+# ---- server-wide caches ------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Loading MNIST…")
+def load_data() -> tuple[MnistData, str | None]:
+    """The dataset (shared read-only by every session) and any problem with MNIST_DIR."""
+    return load_with_fallback()
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    """The server's training jobs: they outlive page switches and browser reloads."""
+    return JobManager()
+
+
+def run_store() -> RunStore:
+    return RunStore()
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def load_run_model(store_root: str, run_id: str) -> keras.Model:
+    return RunStore(store_root).load_model(run_id)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
+def load_uploaded_model(digest: str, _content: bytes) -> keras.Model:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "uploaded.keras"
+        path.write_bytes(_content)
+        return load_model_file(path)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Evaluating on the test set…")
+def evaluation_of(model_key: str, data_description: str, _model: keras.Model) -> Evaluation:
+    """One batched pass over the test set per model (and data), shared by all pages and sessions."""
+    data, _ = load_data()
+    return evaluate(_model, data.x_test, data.y_test)
+
+
+# ---- the session's active model ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """The model every page of this session shows: a saved run, or an uploaded file."""
+
+    key: str
+    label: str
+    run: RunInfo | None = None
+    upload_digest: str | None = None
+
+    @property
+    def model(self) -> keras.Model:
+        if self.run is not None:
+            return load_run_model(str(self.run.path.parent), self.run.run_id)
+        return load_uploaded_model(self.upload_digest, st.session_state[UPLOADS_KEY][self.upload_digest])
+
+    def evaluation(self) -> Evaluation:
+        data, _ = load_data()
+        return evaluation_of(self.key, data.description, self.model)
+
+    @property
+    def record(self) -> dict:
+        return self.run.record if self.run else {}
+
+
+def activate_run(run: RunInfo) -> None:
+    st.session_state[ACTIVE_KEY] = ActiveModel(key=f"run:{run.path}", label=run.label, run=run)
+
+
+def activate_upload(name: str, content: bytes) -> None:
+    """Load an uploaded .keras file (raises ModelFileError) and make it the active model."""
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    st.session_state.setdefault(UPLOADS_KEY, {})[digest] = content
+    load_uploaded_model(digest, content)  # fails here, before it becomes active
+    st.session_state[ACTIVE_KEY] = ActiveModel(
+        key=f"upload:{digest}", label=f"uploaded {name}", upload_digest=digest
+    )
+
+
+def active_model() -> ActiveModel | None:
+    return st.session_state.get(ACTIVE_KEY)
+
+
+def require_active_model() -> ActiveModel:
+    """The active model, or guidance to get one and a stop of the page."""
+    active = active_model()
+    if active is None:
+        st.info(
+            "No model yet. Train one in the sidebar (**Train a new model**), load a saved run, "
+            "or go to **Home** for a one-click quick model.",
+            icon=":material/model_training:",
+        )
+        st.page_link("../pages/home.py", label="Go to Home", icon=":material/home:")
+        st.stop()
+    return active

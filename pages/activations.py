@@ -1,0 +1,64 @@
+"""Activations: every layer's response to one image, and the output probabilities."""
+
+import numpy as np
+import streamlit as st
+
+from core.inspection import layer_activations
+from dashboard import charts, state
+
+LAST_DRAWN_KEY = "last_drawn_digit"
+SELECTED_KEY = "selected_test_index"
+RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at during inference
+
+st.title("Activations")
+active = state.require_active_model()
+model = active.model
+data, _ = state.load_data()
+
+sources = ["test image by index"]
+if st.session_state.get(SELECTED_KEY) is not None:
+    sources.append("image selected in Misclassifications")
+if st.session_state.get(LAST_DRAWN_KEY) is not None:
+    sources.append("last drawn digit")
+source = st.radio("Image", sources, horizontal=True, key="activation_source")
+
+if source == "last drawn digit":
+    image = np.asarray(st.session_state[LAST_DRAWN_KEY], dtype=np.float32)
+    caption = "your drawing, as the model sees it"
+else:
+    default = st.session_state.get(SELECTED_KEY) if source.startswith("image selected") else 0
+    index = st.number_input(
+        "Test image index", 0, len(data.y_test) - 1, int(default or 0), key="activation_index"
+    )
+    image = data.x_test[index].astype(np.float32) / 255
+    caption = f"test image #{index} (true digit {int(data.y_test[index])})"
+
+activations = layer_activations(model, (image * 255).round().astype(np.uint8)[None])
+input_column, output_column = st.columns([1, 3])
+input_column.image(image, width=160, caption=caption, clamp=True)
+with output_column:
+    probabilities = activations[model.layers[-1].name][0]
+    st.markdown(f"**Output:** predicted **{int(np.argmax(probabilities))}** ({probabilities.max():.1%})")
+    st.plotly_chart(charts.probability_bars(probabilities, height=220), key="output_probabilities")
+
+st.subheader("Layer by layer")
+for position, layer in enumerate(model.layers[:-1], start=1):
+    values = activations[layer.name][0]
+    kind = type(layer).__name__
+    if kind in RESHAPING_LAYERS:
+        st.caption(
+            f"{position}. `{layer.name}` ({kind}, output {values.shape}): reshapes or is inactive at inference."
+        )
+        continue
+    st.markdown(f"**{position}. `{layer.name}`** · {kind} · output shape {values.shape}")
+    if values.ndim == 3:  # feature maps (height, width, channels)
+        maps = np.transpose(values, (2, 0, 1))
+        columns = 16 if len(maps) > 32 else 8
+        rows = int(np.ceil(len(maps) / columns))
+        figure = charts.image_mosaic(
+            maps, columns, diverging=False, unit_label="feature map", height=60 * rows + 30
+        )
+    else:
+        active_units = int((values > 0).sum())
+        figure = charts.unit_heatmap(values, f"{active_units} of {values.size} units active")
+    st.plotly_chart(figure, key=f"activation_{layer.name}")

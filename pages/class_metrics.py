@@ -1,0 +1,50 @@
+"""Per-class metrics: precision, recall, F1, support, the confusion matrix and the most confused pairs."""
+
+import pandas as pd
+import streamlit as st
+
+from core.evaluation import most_confused_pairs
+from dashboard import charts, state
+
+st.title("Per-class metrics")
+active = state.require_active_model()
+evaluation = active.evaluation()
+report = evaluation.report
+
+columns = st.columns(4)
+columns[0].metric("Test accuracy", f"{evaluation.accuracy:.2%}")
+columns[1].metric("Macro F1", f"{report.loc['macro avg', 'f1-score']:.4f}")
+columns[2].metric("Weighted F1", f"{report.loc['weighted avg', 'f1-score']:.4f}")
+columns[3].metric(
+    "Errors", f"{int((evaluation.predictions != evaluation.labels).sum())} / {len(evaluation.labels)}"
+)
+
+left, right = st.columns([2, 3])
+with left:
+    st.subheader("Per digit")
+    st.dataframe(
+        report.style.format({"precision": "{:.4f}", "recall": "{:.4f}", "f1-score": "{:.4f}"}),
+        width="stretch",
+        height=460,
+    )
+with right:
+    st.subheader("Precision, recall and F1")
+    st.plotly_chart(charts.class_metric_bars(report), key="class_bars")
+
+st.subheader("Confusion matrix")
+view = st.segmented_control("Show", ["counts", "row-normalised"], default="counts", key="confusion_view")
+left, right = st.columns([3, 2])
+with left:
+    figure = charts.confusion_heatmap(evaluation.confusion, normalised=view == "row-normalised")
+    st.plotly_chart(figure, key="confusion")
+with right:
+    st.markdown("**Most confused pairs**")
+    pairs = most_confused_pairs(evaluation.confusion, top=8)
+    if pairs:
+        table = pd.DataFrame(pairs, columns=["true", "predicted", "errors"])
+        table["share of true digit"] = [
+            count / max(1, evaluation.confusion[true].sum()) for true, _, count in pairs
+        ]
+        st.dataframe(table.style.format({"share of true digit": "{:.2%}"}), hide_index=True, width="stretch")
+    else:
+        st.caption("No errors at all.")
