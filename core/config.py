@@ -6,9 +6,40 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 # Settings that differ per architecture when the user does not give them.
 ARCHITECTURE_DEFAULTS = {
+    # The seed design (TensorFlow's beginner MLP).
     "mlp": {"hidden_units": (128,), "dropout": 0.2, "batch_size": 32, "learning_rate": 1e-3},
-    "cnn": {"hidden_units": (), "dropout": 0.5, "batch_size": 128, "learning_rate": 1e-3},
+    # The Keras example convnet.
+    "cnn": {
+        "hidden_units": (),
+        "filters": (32, 64),
+        "dropout": 0.5,
+        "batch_size": 128,
+        "learning_rate": 1e-3,
+    },
+    # Speed recipe: small BatchNorm convnet, large batches, one-cycle schedule, two epochs.
+    "fast_cnn": {
+        "hidden_units": (),
+        "filters": (16, 32, 64),
+        "dropout": 0.0,
+        "batch_size": 256,
+        "learning_rate": 5e-3,
+        "schedule": "one_cycle",
+        "epochs": 2,
+    },
+    # Accuracy recipe: a deeper BatchNorm convnet trained with augmentation.
+    "deep_cnn": {
+        "hidden_units": (),
+        "filters": (32, 64, 128),
+        "dropout": 0.4,
+        "batch_size": 128,
+        "learning_rate": 3e-3,
+        "schedule": "one_cycle",
+        "epochs": 20,
+        "augment": True,
+        "patience": 20,
+    },
 }
+SCHEDULES = ("constant", "one_cycle")
 
 
 @dataclass(frozen=True)
@@ -17,9 +48,11 @@ class TrainConfig:
 
     arch: str = "mlp"
     hidden_units: tuple[int, ...] = (128,)
+    filters: tuple[int, ...] = ()  # convolution widths of the convnets
     dropout: float = 0.2
     l2: float = 0.0
-    learning_rate: float = 1e-3
+    learning_rate: float = 1e-3  # the peak rate under the one-cycle schedule
+    schedule: str = "constant"
     epochs: int = 5
     batch_size: int = 32
     validation_fraction: float = 0.1
@@ -45,6 +78,8 @@ class TrainConfig:
         checks = [
             (self.arch in ARCHITECTURE_DEFAULTS, f"unknown architecture {self.arch!r}"),
             (all(units > 0 for units in self.hidden_units), "hidden units must be positive"),
+            (all(width > 0 for width in self.filters), "filters must be positive"),
+            (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}"),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.l2 >= 0.0, "L2 must be >= 0"),
             (self.learning_rate > 0.0, "learning rate must be > 0"),
@@ -65,6 +100,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["hidden_units"] = list(self.hidden_units)
+        data["filters"] = list(self.filters)
         return data
 
     @classmethod
@@ -72,6 +108,7 @@ class TrainConfig:
         """Rebuild a config from run.json, ignoring keys this version does not know."""
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
-        if "hidden_units" in values:
-            values["hidden_units"] = tuple(values["hidden_units"])
+        for key in ("hidden_units", "filters"):
+            if key in values:
+                values[key] = tuple(values[key])
         return cls(**values)

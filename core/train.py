@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
+from core.config import ARCHITECTURE_DEFAULTS, SCHEDULES, TrainConfig
 from core.data import SOURCES, load_mnist
 from core.errors import DigitLabError
 from core.experiment import run_experiment
@@ -20,6 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m core.train", description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=sorted(ARCHITECTURE_DEFAULTS), default="mlp")
     parser.add_argument("--hidden-units", type=_unit_list, help="comma-separated, e.g. 256,128")
+    parser.add_argument("--filters", type=_unit_list, help="convolution widths, e.g. 16,32,64")
+    parser.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--l2", type=float)
     parser.add_argument("--learning-rate", type=float)
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         config = TrainConfig.for_arch(
             args.arch,
             hidden_units=args.hidden_units,
+            filters=args.filters,
+            schedule=args.schedule,
             dropout=args.dropout,
             l2=args.l2,
             learning_rate=args.learning_rate,

@@ -114,6 +114,7 @@ def train(
     data: MnistData,
     listener: ProgressListener | None = None,
     cancel_event: threading.Event | None = None,
+    extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> TrainResult:
     """Fit `config`'s model on the training split of `data`, validating on a carved-out split."""
     config.validated()
@@ -121,11 +122,11 @@ def train(
     if config.train_limit:
         x_all, y_all = x_all[: config.train_limit], y_all[: config.train_limit]
     x_train, y_train, x_val, y_val = split_validation(x_all, y_all, config.validation_fraction, config.seed)
+    batches = int(np.ceil(len(x_train) / config.batch_size))
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.seed)
-        model = build_model(config)
+        model = build_model(config, steps_per_epoch=batches)
     train_batches = make_dataset(x_train, y_train, config)
-    batches = int(np.ceil(len(x_train) / config.batch_size))
     progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
@@ -137,7 +138,7 @@ def train(
         validation_data=(normalize(x_val), y_val.astype(np.int32)),
         validation_batch_size=1000,
         shuffle=False,  # the dataset shuffles itself
-        callbacks=[progress, early_stopping],
+        callbacks=[progress, early_stopping, *(extra_callbacks or [])],
         verbose=0,
     )
     seconds = time.perf_counter() - started

@@ -1,0 +1,96 @@
+"""Training and inference speed: time-to-99 %, throughput, single-image latency, batch evaluation."""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import numpy as np
+
+from core.config import TrainConfig
+from core.data import MnistData, normalize
+from core.evaluation import evaluate
+from core.inspection import predict_digit
+from core.preprocessing import digit_from_canvas
+from core.training import train
+
+TARGET_ACCURACY = 0.99
+
+
+class TestAccuracyProbe(keras.callbacks.Callback):
+    """Measures test accuracy after each epoch, keeping that time out of the training clock."""
+
+    def __init__(self, data: MnistData):
+        super().__init__()
+        self.x_test, self.y_test = normalize(data.x_test), data.y_test
+        self.rows: list[tuple[int, float, float]] = []  # (epoch, training seconds so far, accuracy)
+        self._training_seconds = 0.0
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._training_seconds += time.perf_counter() - self._started  # includes validation pass
+        probabilities = self.model.predict(self.x_test, batch_size=2000, verbose=0)
+        accuracy = float(np.mean(probabilities.argmax(axis=1) == self.y_test))
+        self.rows.append((epoch + 1, self._training_seconds, accuracy))
+
+    def time_to(self, target: float) -> tuple[int, float] | None:
+        return next(((epoch, seconds) for epoch, seconds, acc in self.rows if acc >= target), None)
+
+
+def time_to_99(data: MnistData, config: TrainConfig) -> dict:
+    """Train `config` while probing test accuracy each epoch; report when it first reaches 99 %."""
+    probe = TestAccuracyProbe(data)
+    result = train(config, data, extra_callbacks=[probe])
+    reached = probe.time_to(TARGET_ACCURACY)
+    return {
+        "arch": config.arch,
+        "epochs": result.stopped_epoch,
+        "training_seconds": result.seconds,
+        "final_accuracy": probe.rows[-1][2],
+        "epoch_to_99": reached[0] if reached else None,
+        "seconds_to_99": reached[1] if reached else None,
+    }
+
+
+def training_throughput(data: MnistData, arch: str, images: int = 12000) -> float:
+    """Images per second over one epoch on `images` training images (after a warm-up epoch)."""
+    config = TrainConfig.for_arch(arch, epochs=2, train_limit=images, patience=5)
+    result = train(config, data)
+    return result.train_count / result.history[-1]["seconds"]
+
+
+def single_image_latency(model: keras.Model, canvas: np.ndarray, repeats: int = 200) -> dict:
+    """p50/p95 milliseconds of canvas preprocessing + model(x) vs + model.predict."""
+    for _ in range(10):  # warm-up
+        predict_digit(model, digit_from_canvas(canvas))
+        model.predict(digit_from_canvas(canvas)[None], verbose=0)
+    direct, via_predict = [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        predict_digit(model, digit_from_canvas(canvas))
+        direct.append(time.perf_counter() - started)
+    for _ in range(max(20, repeats // 5)):
+        started = time.perf_counter()
+        model.predict(digit_from_canvas(canvas)[None], verbose=0)
+        via_predict.append(time.perf_counter() - started)
+    ms = lambda values, q: float(np.percentile(values, q) * 1000)  # noqa: E731
+    return {
+        "direct_p50_ms": ms(direct, 50), "direct_p95_ms": ms(direct, 95),
+        "predict_p50_ms": ms(via_predict, 50), "predict_p95_ms": ms(via_predict, 95),
+    }
+
+
+def batch_evaluation_seconds(model: keras.Model, data: MnistData) -> float:
+    evaluate(model, data.x_test[:100], data.y_test[:100])  # warm-up
+    started = time.perf_counter()
+    evaluate(model, data.x_test, data.y_test)
+    return time.perf_counter() - started
+
+
+def canvas_with_a_digit(data: MnistData) -> np.ndarray:
+    """A 280×280 RGBA canvas image of a real test digit scaled ×10, as the Draw page receives it."""
+    big = np.kron(data.x_test[0], np.ones((10, 10), dtype=np.uint8))
+    return np.dstack([big, big, big, np.where(big > 0, 255, 0).astype(np.uint8)])
