@@ -159,6 +159,16 @@ def render_run_loader() -> None:
         "Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None
     ):
         runs, damaged = state.run_store().list_runs()
+        studies = sorted({run.config.tags.get("study") for run in runs} - {None})
+        if studies:
+            study = st.selectbox(
+                "Show",
+                ["all runs", *studies],
+                key="study_filter",
+                format_func=lambda s: s if s == "all runs" else f"trials of study {s}",
+            )
+            if study != "all runs":
+                runs = [run for run in runs if run.config.tags.get("study") == study]
         if runs:
             labels = {run.run_id: run.label for run in runs}
             chosen = st.selectbox(
@@ -167,6 +177,7 @@ def render_run_loader() -> None:
             if st.button("Load run", icon=":material/upload:"):
                 state.activate_run(next(run for run in runs if run.run_id == chosen))
                 st.rerun()
+            render_ensemble_picker(runs)
         else:
             st.caption("No saved runs yet.")
         if damaged:
@@ -180,3 +191,20 @@ def render_run_loader() -> None:
                 st.rerun()
             except (ModelFileError, RunStoreError) as error:
                 st.error(str(error))
+
+
+def render_ensemble_picker(runs) -> None:
+    """Combine several saved runs into one model that averages their probabilities."""
+    if len(runs) < 2:
+        return
+    labels = {run.run_id: run.label for run in runs}
+    chosen = st.multiselect(
+        "…or combine runs as an ensemble",
+        list(labels),
+        format_func=labels.get,
+        key="ensemble_picker",
+        placeholder="choose two or more runs",
+    )
+    if len(chosen) >= 2 and st.button("Load ensemble", icon=":material/join:"):
+        state.activate_ensemble([run for run in runs if run.run_id in chosen])
+        st.rerun()

@@ -11,6 +11,7 @@ import keras
 import streamlit as st
 
 from core.data import MnistData, load_with_fallback
+from core.ensemble import build_ensemble, inspectable_model
 from core.evaluation import Evaluation, evaluate
 from core.jobs import JobManager
 from core.runs import RunInfo, RunStore, load_model_file
@@ -43,6 +44,13 @@ def load_run_model(store_root: str, run_id: str) -> keras.Model:
     return RunStore(store_root).load_model(run_id)
 
 
+@st.cache_resource(max_entries=4, show_spinner="Loading the ensemble…")
+def load_ensemble(store_root: str, run_ids: tuple[str, ...]) -> keras.Model:
+    """Fresh copies of the members (build_ensemble renames them), averaged as one model."""
+    store = RunStore(store_root)
+    return build_ensemble([store.load_model(run_id) for run_id in run_ids])
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
 def load_uploaded_model(digest: str, _content: bytes) -> keras.Model:
     with tempfile.TemporaryDirectory() as folder:
@@ -69,12 +77,21 @@ class ActiveModel:
     label: str
     run: RunInfo | None = None
     upload_digest: str | None = None
+    ensemble_runs: tuple[RunInfo, ...] = ()
 
     @property
     def model(self) -> keras.Model:
         if self.run is not None:
             return load_run_model(str(self.run.path.parent), self.run.run_id)
+        if self.ensemble_runs:
+            store_root = str(self.ensemble_runs[0].path.parent)
+            return load_ensemble(store_root, tuple(run.run_id for run in self.ensemble_runs))
         return load_uploaded_model(self.upload_digest, st.session_state[UPLOADS_KEY][self.upload_digest])
+
+    @property
+    def inspected_model(self) -> keras.Model:
+        """The model whose layers the Weights and Activations pages show (an ensemble's first member)."""
+        return inspectable_model(self.model)
 
     def evaluation(self) -> Evaluation:
         data, _ = load_data()
@@ -87,6 +104,13 @@ class ActiveModel:
 
 def activate_run(run: RunInfo) -> None:
     st.session_state[ACTIVE_KEY] = ActiveModel(key=f"run:{run.path}", label=run.label, run=run)
+
+
+def activate_ensemble(runs: list[RunInfo]) -> None:
+    """Make the average of several saved runs the active model."""
+    key = "ensemble:" + ",".join(sorted(str(run.path) for run in runs))
+    label = f"ensemble of {len(runs)} runs"
+    st.session_state[ACTIVE_KEY] = ActiveModel(key=key, label=label, ensemble_runs=tuple(runs))
 
 
 def activate_upload(name: str, content: bytes) -> None:

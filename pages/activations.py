@@ -12,7 +12,9 @@ RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at d
 
 st.title("Activations")
 active = state.require_active_model()
-model = active.model
+model = active.inspected_model
+if active.ensemble_runs:
+    st.caption(f"The active model is an ensemble; this page shows its first member, `{model.name}`.")
 data, _ = state.load_data()
 
 sources = ["test image by index"]
@@ -26,10 +28,10 @@ if source == "last drawn digit":
     image = np.asarray(st.session_state[LAST_DRAWN_KEY], dtype=np.float32)
     caption = "your drawing, as the model sees it"
 else:
-    default = st.session_state.get(SELECTED_KEY) if source.startswith("image selected") else 0
-    index = st.number_input(
-        "Test image index", 0, len(data.y_test) - 1, int(default or 0), key="activation_index"
-    )
+    default = st.session_state.get(SELECTED_KEY) if source.startswith("image selected") else None
+    # A keyed widget keeps its value when its default changes: one key per selected image.
+    key = "activation_index" if default is None else f"activation_index_selected_{default}"
+    index = st.number_input("Test image index", 0, len(data.y_test) - 1, int(default or 0), key=key)
     image = data.x_test[index].astype(np.float32) / 255
     caption = f"test image #{index} (true digit {int(data.y_test[index])})"
 

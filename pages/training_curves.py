@@ -10,7 +10,15 @@ active = state.require_active_model()
 record = active.record
 history = record.get("history", [])
 if not history:
-    st.info("This model has no training history (it was uploaded, not trained here).")
+    if active.ensemble_runs:
+        st.info("An ensemble has no training history of its own; load a member run to see its curves.")
+        st.dataframe(
+            [{"member": run.run_id, "arch": run.config.arch, "test accuracy": run.test_accuracy}
+             for run in active.ensemble_runs],
+            width="stretch",
+        )
+    else:
+        st.info("This model has no training history (it was uploaded, not trained here).")
     st.stop()
 
 best, stopped = record.get("best_epoch"), record.get("stopped_epoch")
