@@ -8,6 +8,7 @@ import re
 import shutil
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,7 +156,16 @@ class RunStore:
 
 
 def load_model_file(path: str | os.PathLike) -> keras.Model:
-    """Load a .keras file with safe_mode on; any failure becomes a ModelFileError."""
+    """Load a .keras file with safe_mode on; any failure becomes a ModelFileError.
+
+    Only the Keras 3 archive format is accepted: legacy .h5 files and SavedModels can carry code
+    that safe_mode does not police.
+    """
+    if not _is_keras_archive(path):
+        raise ModelFileError(
+            f"{Path(path).name} is not a Keras archive (.keras); legacy .h5 files and other formats "
+            "are refused because they can carry code"
+        )
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive.
@@ -174,6 +184,15 @@ def check_digit_model(model: keras.Model, name: str = "the model") -> None:
         raise ModelFileError(f"{name}: expects input of shape {input_shape[1:]}, not 28×28 images")
     if output_shape[1:] != (10,):
         raise ModelFileError(f"{name}: outputs shape {output_shape[1:]}, not 10 class probabilities")
+
+
+def _is_keras_archive(path: str | os.PathLike) -> bool:
+    """A .keras file is a zip archive holding config.json."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "config.json" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def make_run_id(name: str, created: datetime) -> str:
