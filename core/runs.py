@@ -22,6 +22,8 @@ MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_NAME_LENGTH = 40
+STAGING_PREFIX = ".saving-"
+STALE_STAGING_SECONDS = 3600  # a save never takes this long: older staging folders are crash debris
 
 
 def default_store_path() -> Path:
@@ -74,7 +76,8 @@ class RunStore:
         """Save a model and its record as a new run; returns it. The id derives from `name`."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".saving-", dir=self.root))
+            self._remove_stale_staging()
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=self.root))
         except OSError as error:
             raise RunStoreError(f"cannot write to the run store {self.root}: {error}") from error
         try:
@@ -102,6 +105,16 @@ class RunStore:
                 continue
             return RunInfo(run_id, target, record)
         raise RunStoreError(f"no free run id for {base_id!r}")
+
+    def _remove_stale_staging(self) -> None:
+        """Remove staging folders left by a process killed while saving."""
+        cutoff = time.time() - STALE_STAGING_SECONDS
+        for path in self.root.glob(f"{STAGING_PREFIX}*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                continue
 
     def delete(self, run_id: str) -> None:
         path = self._path_of(run_id)
