@@ -78,8 +78,10 @@ def single_image_latency(model: keras.Model, canvas: np.ndarray, repeats: int = 
         via_predict.append(time.perf_counter() - started)
     ms = lambda values, q: float(np.percentile(values, q) * 1000)  # noqa: E731
     return {
-        "direct_p50_ms": ms(direct, 50), "direct_p95_ms": ms(direct, 95),
-        "predict_p50_ms": ms(via_predict, 50), "predict_p95_ms": ms(via_predict, 95),
+        "direct_p50_ms": ms(direct, 50),
+        "direct_p95_ms": ms(direct, 95),
+        "predict_p50_ms": ms(via_predict, 50),
+        "predict_p95_ms": ms(via_predict, 95),
     }
 
 

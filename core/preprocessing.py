@@ -33,6 +33,8 @@ DEFAULT_MAX_PIXELS = 25_000_000
 
 # Canvas strokes are drawn white on black (background_color="#000000").
 CANVAS_BACKGROUND_RGB = (0, 0, 0)
+# The bounding box is taken over ink at least this fraction of the strongest ink.
+BOX_INK_FRACTION = 0.5
 # A canvas with less ink than this many fully inked pixels is treated as empty (stray clicks).
 MIN_CANVAS_INK_PIXELS = 10.0
 # Ink weaker than half an 8-bit grey level is treated as no ink (it would round to 0 in uint8).
@@ -144,11 +146,17 @@ def _clean_ink_map(ink: np.ndarray) -> np.ndarray:
 
 
 def _ink_bounding_box(ink_map: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Return (top, bottom, left, right) of the ink, ends exclusive, or None if no ink."""
-    rows = np.flatnonzero(ink_map.any(axis=1))
-    if rows.size == 0:
+    """Return (top, bottom, left, right) of the ink, ends exclusive, or None if no ink.
+
+    Only ink at least BOX_INK_FRACTION of the strongest counts, so the faint anti-aliased halo
+    around strokes (from smoothing or upscaling) does not make the digit come out smaller.
+    """
+    peak = float(ink_map.max()) if ink_map.size else 0.0
+    if peak <= 0.0:
         return None
-    columns = np.flatnonzero(ink_map.any(axis=0))
+    strong = ink_map >= peak * BOX_INK_FRACTION
+    rows = np.flatnonzero(strong.any(axis=1))
+    columns = np.flatnonzero(strong.any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
 
 

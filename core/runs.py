@@ -168,22 +168,23 @@ class RunStore:
         return RunInfo(path.name, path, record)
 
 
-def load_model_file(path: str | os.PathLike) -> keras.Model:
+def load_model_file(path: str | os.PathLike, display_name: str | None = None) -> keras.Model:
     """Load a .keras file with safe_mode on; any failure becomes a ModelFileError.
 
     Only the Keras 3 archive format is accepted: legacy .h5 files and SavedModels can carry code
-    that safe_mode does not police.
+    that safe_mode does not police. Messages name the file as `display_name` when given.
     """
+    name = display_name or Path(path).name
     if not _is_keras_archive(path):
         raise ModelFileError(
-            f"{Path(path).name} is not a Keras archive (.keras); legacy .h5 files and other formats "
+            f"{name} is not a Keras archive (.keras); legacy .h5 files and other formats "
             "are refused because they can carry code"
         )
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive.
-        raise ModelFileError(f"{Path(path).name} cannot be loaded as a Keras model: {error}") from error
-    check_digit_model(model, Path(path).name)
+        raise ModelFileError(f"{name} cannot be loaded as a Keras model: {error}") from error
+    check_digit_model(model, name)
     return model
 
 

@@ -52,11 +52,11 @@ def load_ensemble(store_root: str, run_ids: tuple[str, ...]) -> keras.Model:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
-def load_uploaded_model(digest: str, _content: bytes) -> keras.Model:
+def load_uploaded_model(digest: str, _content: bytes, _name: str = "the uploaded file") -> keras.Model:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "uploaded.keras"
         path.write_bytes(_content)
-        return load_model_file(path)
+        return load_model_file(path, display_name=_name)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Evaluating on the test set…")
@@ -117,7 +117,7 @@ def activate_upload(name: str, content: bytes) -> None:
     """Load an uploaded .keras file (raises ModelFileError) and make it the active model."""
     digest = hashlib.sha256(content).hexdigest()[:16]
     st.session_state.setdefault(UPLOADS_KEY, {})[digest] = content
-    load_uploaded_model(digest, content)  # fails here, before it becomes active
+    load_uploaded_model(digest, content, name)  # fails here, before it becomes active
     st.session_state[ACTIVE_KEY] = ActiveModel(
         key=f"upload:{digest}", label=f"uploaded {name}", upload_digest=digest
     )

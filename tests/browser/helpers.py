@@ -1,0 +1,229 @@
+"""Small named steps for driving the dashboard in Chromium (Playwright, sync API).
+
+In the style of streamlit-drawable-canvas's e2e tests: each helper does one thing a user does
+(or one check), and waits on what the page shows rather than sleeping.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
+
+APP_TIMEOUT_MS = 60_000  # a page's first run may load the model and evaluate the test set
+CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
+MAX_SCREENSHOT_HEIGHT = 6_000
+
+MAIN = '[data-testid="stMain"]'
+SIDEBAR = '[data-testid="stSidebar"]'
+PLOTLY_CHART = '[data-testid="stPlotlyChart"]'
+
+# The h1 each page starts with, by its title in the sidebar navigation.
+PAGE_HEADINGS = {
+    "Home": "Digit Lab",
+    "Training curves": "Training curves",
+    "Per-class metrics": "Per-class metrics",
+    "Misclassifications": "Misclassifications",
+    "Weights": "Weights",
+    "Activations": "Activations",
+    "Draw": "Draw a digit",
+}
+
+# Console errors that are not the app's. Each entry: (reason, predicate on the message).
+IGNORED_CONSOLE_ERRORS: list[tuple[str, re.Pattern, re.Pattern]] = [
+    (
+        # st.set_page_config(page_icon=":material/draw:") makes Streamlit's frontend fetch the
+        # favicon SVG from Google's font CDN. Offline (as on the test machine) that request
+        # fails with net::ERR_NAME_NOT_RESOLVED; online it succeeds. Nothing of ours is broken.
+        "material-icon favicon from fonts.gstatic.com, unreachable offline",
+        re.compile(r"^Failed to load resource"),
+        re.compile(r"^https://fonts\.gstatic\.com/s/i/"),
+    ),
+]
+
+
+# ---- console ---------------------------------------------------------------------------------------
+
+
+class ConsoleLog:
+    """Collects a page's console errors and uncaught exceptions, minus the documented ignores."""
+
+    def __init__(self, page: Page):
+        self.errors: list[str] = []
+        self.ignored: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_page_error)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        url = (message.location or {}).get("url", "")
+        for reason, text_pattern, url_pattern in IGNORED_CONSOLE_ERRORS:
+            if text_pattern.search(message.text) and url_pattern.search(url):
+                self.ignored.append(f"{reason}: {message.text} ({url})")
+                return
+        self.errors.append(f"console.error: {message.text} ({url})")
+
+    def _on_page_error(self, error: Error) -> None:
+        self.errors.append(f"uncaught exception: {error.name}: {error.message}\n{error.stack}")
+
+    def assert_clean(self) -> None:
+        assert not self.errors, "browser console errors:\n" + "\n".join(self.errors)
+
+
+# ---- waiting and navigating --------------------------------------------------------------------------
+
+
+def wait_for_app(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
+    """Wait until Streamlit has finished the current script run and the main block is there."""
+    page.locator(MAIN).wait_for(state="attached", timeout=timeout)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+        state="attached", timeout=timeout
+    )
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
+
+
+def open_app(page: Page, url: str) -> None:
+    page.goto(url)
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def go_to_page(page: Page, title: str) -> None:
+    """Click a page's link in the sidebar navigation and wait for the page to render."""
+    link = page.locator('[data-testid="stSidebarNavLink"]').filter(has=page.get_by_text(title, exact=True))
+    link.click()
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(PAGE_HEADINGS[title], timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def sidebar(page: Page) -> Locator:
+    return page.locator(SIDEBAR)
+
+
+def open_expander(expander: Locator) -> None:
+    details = expander.locator("details")
+    if details.get_attribute("open") is None:
+        expander.locator("summary").click()
+    expect(details).to_have_attribute("open", "")
+
+
+def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
+    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox."""
+    selectbox.locator("input").click()
+    page.get_by_role("option", name=option, exact=exact).click()
+    expect(selectbox.locator("input")).to_have_value(option if exact else re.compile(re.escape(option)))
+
+
+def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
+    """The texts of a selectbox's options (opens the list, reads it, closes it)."""
+    selectbox.locator("input").click()
+    options = page.get_by_role("option")
+    expect(options.first).to_be_visible()
+    texts = [text.strip() for text in options.all_inner_texts()]
+    page.keyboard.press("Escape")
+    expect(options).to_have_count(0)
+    return texts
+
+
+def load_saved_run(page: Page, run_id: str) -> None:
+    """Make a saved run the active model through the sidebar's "Load a saved run" expander."""
+    expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
+    open_expander(expander)
+    select_option(page, expander.locator('[data-testid="stSelectbox"]'), run_id)
+    wait_for_app(page)
+    expander.get_by_role("button", name="Load run").click()
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {run_id}", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def active_model_alert(page: Page) -> Locator:
+    return sidebar(page).locator('[data-testid="stAlert"]').filter(has_text="Active model:")
+
+
+# ---- drawing -----------------------------------------------------------------------------------------
+
+
+def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5) -> None:
+    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up."""
+    canvas = page.locator("canvas.upper-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None, "the drawing canvas is not visible"
+    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+
+    def at(point: tuple[float, float]) -> tuple[float, float]:
+        return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
+
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(point), steps=steps)
+    page.mouse.up()
+
+
+def canvas_ink_pixels(page: Page) -> int:
+    """How many pixels of the drawing canvas are not background black."""
+    return page.locator("canvas.lower-canvas").evaluate(
+        """canvas => {
+            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let inked = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i] > 32) inked++;
+            return inked;
+        }"""
+    )
+
+
+# ---- checks and artifacts ----------------------------------------------------------------------------
+
+
+def assert_no_exception_boxes(page: Page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    if exceptions.count():
+        raise AssertionError(
+            "Streamlit exception on the page:\n" + "\n---\n".join(exceptions.all_inner_texts())
+        )
+
+
+def assert_charts_drawn(page: Page, scope: Locator | None = None, minimum: int = 1) -> int:
+    """At least `minimum` Plotly charts in `scope`, each drawn with data (not an empty frame)."""
+    charts = (scope or page.locator(MAIN)).locator(PLOTLY_CHART)
+    expect(charts.nth(minimum - 1)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        drawn = chart.locator(
+            ".js-plotly-plot g.trace, .js-plotly-plot g.hm image, .js-plotly-plot .heatmaplayer image"
+        )
+        expect(drawn.first, f"Plotly chart #{index} has no trace").to_be_attached(timeout=APP_TIMEOUT_MS)
+    return charts.count()
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """A full-page PNG in artifacts/screenshots/.
+
+    Streamlit scrolls its main block and its sidebar inside a 100vh frame, so a plain full-page
+    screenshot shows only the viewport; the viewport is stretched to the content for the shot.
+    """
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / f"{name}.png"
+    viewport = page.viewport_size
+    content_height = page.evaluate(
+        """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stSidebarContent"]']
+            .map(selector => document.querySelector(selector))
+            .filter(Boolean)
+            .map(element => element.scrollHeight))"""
+    )
+    tall = min(max(viewport["height"], content_height), MAX_SCREENSHOT_HEIGHT)
+    if tall > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": tall})
+        page.wait_for_timeout(500)  # Plotly charts re-lay out on resize; nothing to wait on
+    try:
+        page.screenshot(path=path, full_page=True)
+    finally:
+        page.set_viewport_size(viewport)
+    return path

