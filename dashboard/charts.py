@@ -79,7 +79,7 @@ def class_metric_bars(report: pd.DataFrame) -> go.Figure:
         barmode="group",
         height=360,
         margin=dict(t=30, b=10),
-        xaxis_title="digit",
+        xaxis=dict(title="digit", type="category"),  # else Plotly labels only the even digits
         yaxis=dict(range=[max(0.0, low - 0.05), 1.0], title="score"),
         legend=dict(orientation="h", y=1.12),
     )
@@ -152,7 +152,8 @@ def image_mosaic(
     mosaic, owner = tile_images(images, columns)
     if diverging:
         limit = float(np.nanmax(np.abs(mosaic))) or 1.0
-        colour = dict(colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit)
+        # Red for positive weights, blue for negative, as the pages explain ("RdBu" is the reverse).
+        colour = dict(colorscale="RdBu_r", zmid=0, zmin=-limit, zmax=limit)
     else:
         colour = dict(colorscale="Viridis")
     figure = go.Figure(

@@ -25,7 +25,8 @@ with left:
     st.dataframe(
         report.style.format({"precision": "{:.4f}", "recall": "{:.4f}", "f1-score": "{:.4f}"}),
         width="stretch",
-        height=460,
+        height="content",  # every digit and both averages, without an inner scrollbar
+        column_config={"_index": st.column_config.Column(width=100)},  # "weighted avg" in full
     )
 with right:
     st.subheader("Precision, recall and F1")

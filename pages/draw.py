@@ -36,6 +36,7 @@ def show_prediction(digit: np.ndarray, source: str) -> None:
 draw_column, result_column = st.columns([1, 1], gap="large")
 with draw_column:
     st.markdown("Draw one digit, large, in the middle of the box.")
+    st.space("small")  # room for the canvas's hover toolbar, which floats above it
     canvas = st_canvas(
         stroke_width=STROKE_WIDTH,
         stroke_color="#FFFFFF",

@@ -43,7 +43,11 @@ with st.expander("Per-epoch table"):
 left, right = st.columns(2)
 with left:
     st.subheader("Configuration")
-    st.dataframe(pd.DataFrame({"value": {key: str(value) for key, value in config.items()}}), width="stretch")
+    st.dataframe(
+        pd.DataFrame({"value": {key: str(value) for key, value in config.items()}}),
+        width="stretch",
+        height="content",  # all settings, not the first ten behind an inner scrollbar
+    )
 with right:
     st.subheader("Data and environment")
     data = record.get("data", {})

@@ -33,7 +33,8 @@ if weights.kind == "dense":
 else:
     st.markdown(
         f"Each tile is one of the **{count} kernels** of the first convolution `{weights.layer_name}` "
-        f"({weights.images.shape[1]}×{weights.images.shape[2]} pixels). Red weights respond to ink, blue to its absence."
+        f"({weights.images.shape[1]}×{weights.images.shape[2]} pixels). "
+        "Red weights respond to ink, blue to its absence."
     )
     columns = 8
 rows = int(np.ceil(count / columns))

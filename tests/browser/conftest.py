@@ -26,7 +26,7 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
-from tests.browser.helpers import REPO_ROOT, ConsoleLog, assert_no_exception_boxes
+from tests.browser.helpers import REPO_ROOT, ConsoleLog, assert_no_exception_boxes, screenshot
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -187,9 +187,7 @@ def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `make chromium` installs it (apt)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -208,11 +206,20 @@ class AppSession:
         self.console.assert_clean()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def app(browser, streamlit_server) -> Iterator[AppSession]:
+def app(request, browser, streamlit_server) -> Iterator[AppSession]:
     """A fresh browser context and page on the app, with console errors collected throughout.
 
     At the end the test fails if the browser logged an error or the server logged a traceback.
+    A failed test leaves a screenshot of the page as artifacts/screenshots/FAILED-<test>.png.
     """
     context = browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
@@ -220,6 +227,9 @@ def app(browser, streamlit_server) -> Iterator[AppSession]:
     session = AppSession(page, ConsoleLog(page), streamlit_server)
     log_offset = streamlit_server.log_size()
     yield session
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        screenshot(page, f"FAILED-{request.node.name}")
     context.close()
     session.console.assert_clean()
     traceback = streamlit_server.tracebacks_since(log_offset)

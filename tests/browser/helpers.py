@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
@@ -107,27 +108,49 @@ def sidebar(page: Page) -> Locator:
 
 
 def open_expander(expander: Locator) -> None:
+    """Open a closed st.expander (an open one stays open) and wait for its contents."""
     details = expander.locator("details")
     if details.get_attribute("open") is None:
         expander.locator("summary").click()
     expect(details).to_have_attribute("open", "")
+    expect(expander.locator('[data-testid="stExpanderDetails"]')).to_be_visible()
+
+
+def open_selectbox(page: Page, selectbox: Locator) -> Locator:
+    """Open a Streamlit selectbox's list of options; returns the options.
+
+    A click on the combobox's input does not always open the list (the click can land while the
+    widget re-renders); the keyboard's ArrowDown opens it from the focused input.
+    """
+    options = page.get_by_role("option")
+    selectbox.locator("input").click()
+    for _ in range(3):
+        try:
+            options.first.wait_for(timeout=2_000)
+            return options
+        except PlaywrightTimeoutError:
+            selectbox.locator("input").focus()
+            page.keyboard.press("ArrowDown")
+    expect(options.first).to_be_visible()
+    return options
+
+
+def close_selectbox(page: Page) -> None:
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("option")).to_have_count(0)
 
 
 def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
     """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox."""
-    selectbox.locator("input").click()
+    open_selectbox(page, selectbox)
     page.get_by_role("option", name=option, exact=exact).click()
     expect(selectbox.locator("input")).to_have_value(option if exact else re.compile(re.escape(option)))
 
 
 def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
     """The texts of a selectbox's options (opens the list, reads it, closes it)."""
-    selectbox.locator("input").click()
-    options = page.get_by_role("option")
-    expect(options.first).to_be_visible()
-    texts = [text.strip() for text in options.all_inner_texts()]
-    page.keyboard.press("Escape")
-    expect(options).to_have_count(0)
+    texts = [text.strip() for text in open_selectbox(page, selectbox).all_inner_texts()]
+    close_selectbox(page)
     return texts
 
 
@@ -168,12 +191,16 @@ def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 
 
 
 def canvas_ink_pixels(page: Page) -> int:
-    """How many pixels of the drawing canvas are not background black."""
-    return page.locator("canvas.lower-canvas").evaluate(
+    """How many pixels of the canvas's drawing layer hold ink (visible, not black).
+
+    Fabric draws the background colour on its own canvas (dc-background-canvas) and the strokes
+    on the drawing layer (dc-canvas), with the in-progress stroke on top (upper-canvas).
+    """
+    return page.locator("canvas.dc-canvas.lower-canvas").evaluate(
         """canvas => {
             const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
             let inked = 0;
-            for (let i = 0; i < data.length; i += 4) if (data[i] > 32) inked++;
+            for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
             return inked;
         }"""
     )
@@ -185,9 +212,7 @@ def canvas_ink_pixels(page: Page) -> int:
 def assert_no_exception_boxes(page: Page) -> None:
     exceptions = page.locator('[data-testid="stException"]')
     if exceptions.count():
-        raise AssertionError(
-            "Streamlit exception on the page:\n" + "\n---\n".join(exceptions.all_inner_texts())
-        )
+        raise AssertionError("Streamlit exception on the page:\n" + "\n---\n".join(exceptions.all_inner_texts()))
 
 
 def assert_charts_drawn(page: Page, scope: Locator | None = None, minimum: int = 1) -> int:

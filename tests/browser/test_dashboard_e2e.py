@@ -33,7 +33,7 @@ from tests.browser.helpers import (
 
 pytestmark = pytest.mark.browser
 
-TRAINING_TIMEOUT_MS = 180_000  # ~10 s alone on 2 cores; generous for a loaded machine
+TRAINING_TIMEOUT_MS = 300_000  # 10-40 s here; minutes when other jobs load the 2 cores
 DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
 
 
@@ -53,8 +53,7 @@ def test_train_quick_model_from_home(app):
 
     page.get_by_role("button", name="Train a quick model").click()
     progress = sidebar(page).locator('[data-testid="stProgress"]')
-    expect(progress).to_be_visible(timeout=APP_TIMEOUT_MS)
-    expect(progress).to_contain_text(re.compile(r"Epoch \d/3"))
+    expect(progress).to_contain_text(re.compile(r"Epoch \d/3 · \d+ s"), timeout=APP_TIMEOUT_MS)
     screenshot(page, "01-home-training")
 
     finished = sidebar(page).get_by_text(re.compile(r"^Finished: test accuracy"))
@@ -66,13 +65,13 @@ def test_train_quick_model_from_home(app):
     alert = active_model_alert(page)
     expect(alert).to_contain_text(re.compile(rf"Active model: \d{{8}}-\d{{6}}-quick-mlp · mlp · {accuracy}"))
     run_id = re.search(r"\d{8}-\d{6}-quick-mlp", alert.inner_text()).group(0)
-    expect(page.locator(MAIN).get_by_text(f"Active model: {run_id}")).to_contain_text(
-        f"test accuracy {accuracy}"
-    )
+    expect(page.locator(MAIN).get_by_text(f"Active model: {run_id}")).to_contain_text(f"test accuracy {accuracy}")
     wait_for_app(page)
 
-    # ...and the first (newest) of the saved runs, above the older run.
+    # ...and the first (newest) of the saved runs, above the older run. "Load a saved run" is open
+    # while there is no model and folds away once one is active: wait for that, then reopen it.
     expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
+    expect(expander.locator("details")).not_to_have_attribute("open", "")
     open_expander(expander)
     options = selectbox_options(page, expander.locator('[data-testid="stSelectbox"]'))
     assert options[0] == f"{run_id} · mlp · {accuracy}", options
@@ -113,11 +112,15 @@ def test_every_page_shows_its_content(app, quick_run):
     screenshot(page, "12-per-class-metrics")
 
     go_to_page(page, "Misclassifications")
-    expect(main.get_by_text(re.compile(r"misclassified test images match the filters"))).to_be_visible()
+    summary = main.get_by_text(re.compile(r"misclassified test images match the filters"))
+    errors = int(re.match(r"\d+", summary.inner_text()).group(0))
     images = main.locator('[data-testid="stImage"] img')
-    expect(images.nth(16)).to_be_visible()  # a page of mistakes plus the random sample
-    for index in range(images.count()):
-        assert images.nth(index).evaluate("img => img.complete && img.naturalWidth") == 28
+    expect(images).to_have_count(min(errors, 32) + 16)  # a page of mistakes, then the random sample
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMain"] [data-testid="stImage"] img')]
+            .every(img => img.complete)"""
+    )
+    assert set(images.evaluate_all("images => images.map(img => img.naturalWidth)")) == {28}
     app.check()
     screenshot(page, "13-misclassifications")
 
@@ -176,6 +179,7 @@ def test_draw_digits_and_clear(app, quick_run):
     expect(main.get_by_text(DRAW_HINT)).to_be_visible()
 
     draw_stroke(page, vertical_one())
+    assert canvas_ink_pixels(page) > 1_000, "the stroke did not land on the canvas"
     expect_prediction(page, 1)
     expect(main.get_by_text(DRAW_HINT)).to_have_count(0)
     app.check()
@@ -201,13 +205,20 @@ def test_draw_digits_and_clear(app, quick_run):
 
 
 def gallery_captions(page) -> list[str]:
-    """The captions of the filtered gallery: those above the "Random sample" heading."""
-    main = page.locator(MAIN)
-    sample_top = main.get_by_role("heading", name="Random sample of predictions").bounding_box()["y"]
-    captions = main.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(r"true \d"))
-    return [
-        caption.inner_text().strip() for caption in captions.all() if caption.bounding_box()["y"] < sample_top
-    ]
+    """The captions of the filtered gallery: those before the "Random sample" heading.
+
+    Document order, not screen position: the images are still loading and moving things down.
+    """
+    return page.locator(MAIN).evaluate(
+        """main => {
+            const sample = [...main.querySelectorAll("h3")]
+                .find(heading => heading.textContent.startsWith("Random sample"));
+            return [...main.querySelectorAll('[data-testid="stCaptionContainer"]')]
+                .filter(caption => /true \\d/.test(caption.textContent))
+                .filter(caption => caption.compareDocumentPosition(sample) & Node.DOCUMENT_POSITION_FOLLOWING)
+                .map(caption => caption.textContent.trim());
+        }"""
+    )
 
 
 def test_misclassification_filter_changes_gallery(app, quick_run):
@@ -263,17 +274,15 @@ def test_load_older_run_pages_follow(app, quick_run):
     # Still on Training curves, now showing the older run's two epochs and its accuracy.
     expect(page.locator(f"{MAIN} h1").first).to_have_text("Training curves")
     older_accuracy = f"{older.test_accuracy:.2%}"
-    expect(
-        page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
-    ).to_contain_text(older_accuracy)
+    expect(page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")).to_contain_text(
+        older_accuracy
+    )
     assert metric_value(page, "Epochs run") == "2 / 2"
     assert_charts_drawn(page)
     app.check()
     screenshot(page, "40-older-run-training-curves")
 
     go_to_page(page, "Weights")
-    expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
-        "32 units"
-    )
+    expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text("32 units")
     assert_no_exception_boxes(page)
     app.check()
