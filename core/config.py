@@ -112,3 +112,7 @@ class TrainConfig:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+
+# The Home page's one-click model: the seed MLP for three epochs.
+QUICK_MODEL = TrainConfig.for_arch("mlp", epochs=3, name="quick mlp")

@@ -9,7 +9,8 @@ import streamlit as st  # noqa: E402
 
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
-st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+FAVICON = Path(__file__).with_name("favicon.png")  # a local file: no icon fetched from the internet
+st.set_page_config(page_title="Digit Lab", page_icon=str(FAVICON), layout="wide")
 
 navigation = st.navigation(
     [

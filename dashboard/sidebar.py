@@ -10,7 +10,7 @@ from core.jobs import JobStatus
 from dashboard import charts, state
 
 JOB_KEY = "training_job_id"
-POLL_SECONDS = 1.0
+POLL_SECONDS = 2.0  # each poll reruns the fragment; faster polling slows training
 
 
 def render_sidebar() -> None:

@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from core.config import TrainConfig
+from core.config import QUICK_MODEL
 from dashboard import state
 from dashboard.sidebar import session_job_status, start_training
-
-QUICK_MODEL = TrainConfig.for_arch("mlp", epochs=3, name="quick mlp")
 
 st.title("Digit Lab")
 st.markdown(

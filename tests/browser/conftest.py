@@ -7,14 +7,6 @@ the offline 5,000-digit sample and the quick model trains in seconds.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,29 +14,24 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from core.config import TrainConfig
+from core.config import QUICK_MODEL, TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
-from tests.browser.helpers import REPO_ROOT, ConsoleLog, assert_no_exception_boxes, screenshot
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1400, "height": 900}
-HEALTH_TIMEOUT_SECONDS = 90
-DEFAULT_TIMEOUT_MS = 30_000
+from tests.browser.helpers import ConsoleLog, assert_no_exception_boxes, screenshot
+from tests.browser.server import (  # noqa: F401 (re-exported for the test modules)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEFAULT_TIMEOUT_MS,
+    VIEWPORT,
+    free_loopback_port,
+    server_environment,
+    start_streamlit,
+    stop_process_group,
+    wait_for_health,
+)
 
 OLDER_RUN = TrainConfig.for_arch("mlp", hidden_units=(32,), epochs=2, seed=3, name="older run")
-# The same configuration as the Home page's "Train a quick model" button (pages/home.py).
-QUICK_MODEL = TrainConfig.for_arch("mlp", epochs=3, name="quick mlp")
 
 
 @dataclass(frozen=True)
@@ -69,66 +56,6 @@ class StreamlitServer:
         return text if "Traceback (most recent call last)" in text else ""
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def server_environment(runs_dir: Path, keras_home: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("MNIST_DIR", None)  # no full MNIST: the loader falls back to the offline sample
-    env.update(
-        RUNS_DIR=str(runs_dir),
-        # Keras' MNIST cache lives in KERAS_HOME: an empty one, and a proxy that refuses every
-        # connection, make "Keras' dataset module" fail at once even on a machine that is online
-        # or has ~/.keras/datasets/mnist.npz, so the server always uses the 5,000-digit sample.
-        KERAS_HOME=str(keras_home),
-        HTTP_PROXY="http://127.0.0.1:9",
-        HTTPS_PROXY="http://127.0.0.1:9",
-        http_proxy="http://127.0.0.1:9",
-        https_proxy="http://127.0.0.1:9",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PYTHONUNBUFFERED="1",
-        TF_CPP_MIN_LOG_LEVEL="2",
-    )
-    return env
-
-
-def wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"streamlit exited with code {process.returncode}:\n{log_path.read_text(errors='replace')}"
-            )
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(
-        f"streamlit did not answer ok on /_stcore/health within {HEALTH_TIMEOUT_SECONDS} s:\n"
-        + log_path.read_text(errors="replace")
-    )
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-    except ProcessLookupError:
-        pass
-
-
 @pytest.fixture(scope="session")
 def streamlit_server(tmp_path_factory) -> Iterator[StreamlitServer]:
     """`streamlit run dashboard/Home.py` on a free loopback port, stopped after the session."""
@@ -138,25 +65,7 @@ def streamlit_server(tmp_path_factory) -> Iterator[StreamlitServer]:
     keras_home.mkdir()
     port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard/Home.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        # Source edits during a test run must not put a "Source file changed" prompt on the
-        # page (it would hold the status widget open); the tests exercise the code as started.
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=server_environment(runs_dir, keras_home),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so teardown stops all its children
-        )
+    process = start_streamlit(port, server_environment(runs_dir, keras_home), log_path)
     try:
         # Train the "older run" while the server boots; saving is atomic, so the server never
         # sees half a run.

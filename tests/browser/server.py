@@ -1,0 +1,112 @@
+"""Starting and stopping a real `streamlit run dashboard/Home.py` for browser tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+HEALTH_TIMEOUT_SECONDS = 90
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(runs_dir: Path, keras_home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("MNIST_DIR", None)  # no full MNIST: the loader falls back to the offline sample
+    env.update(
+        RUNS_DIR=str(runs_dir),
+        # Keras' MNIST cache lives in KERAS_HOME: an empty one, and a proxy that refuses every
+        # connection, make "Keras' dataset module" fail at once even on a machine that is online
+        # or has ~/.keras/datasets/mnist.npz, so the server always uses the 5,000-digit sample.
+        KERAS_HOME=str(keras_home),
+        HTTP_PROXY="http://127.0.0.1:9",
+        HTTPS_PROXY="http://127.0.0.1:9",
+        http_proxy="http://127.0.0.1:9",
+        https_proxy="http://127.0.0.1:9",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+    return env
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"streamlit exited with code {process.returncode}:\n{log_path.read_text(errors='replace')}"
+            )
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(
+        f"streamlit did not answer ok on /_stcore/health within {HEALTH_TIMEOUT_SECONDS} s:\n"
+        + log_path.read_text(errors="replace")
+    )
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+    except ProcessLookupError:
+        pass
+
+
+def start_streamlit(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start the dashboard on 127.0.0.1:`port` in its own process group, logging to `log_path`."""
+    command = [
+        sys.executable, "-m", "streamlit", "run", "dashboard/Home.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        # Source edits during a test run must not put a "Source file changed" prompt on the
+        # page (it would hold the status widget open); the tests exercise the code as started.
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so teardown stops all its children
+        )
