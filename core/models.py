@@ -9,6 +9,8 @@ from core.config import TrainConfig
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
+# Keras' default (0.99) leaves the inference statistics behind in runs of a few hundred steps.
+BATCHNORM_MOMENTUM = 0.9
 
 
 def build_model(config: TrainConfig, steps_per_epoch: int = 1) -> keras.Sequential:
@@ -44,9 +46,7 @@ def build_mlp(config: TrainConfig) -> keras.Sequential:
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Flatten(name="flatten"))
     for index, units in enumerate(config.hidden_units, start=1):
-        model.add(
-            layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}")
-        )
+        model.add(layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}"))
         if config.dropout > 0:
             model.add(layers.Dropout(config.dropout, name=f"dropout_{index}"))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
@@ -59,15 +59,11 @@ def build_cnn(config: TrainConfig) -> keras.Sequential:
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
     for index, width in enumerate(config.filters or (32, 64), start=1):
-        model.add(
-            layers.Conv2D(width, 3, activation="relu", kernel_regularizer=_l2(config), name=f"conv_{index}")
-        )
+        model.add(layers.Conv2D(width, 3, activation="relu", kernel_regularizer=_l2(config), name=f"conv_{index}"))
         model.add(layers.MaxPooling2D(2, name=f"pool_{index}"))
     model.add(layers.Flatten(name="flatten"))
     for index, units in enumerate(config.hidden_units, start=1):
-        model.add(
-            layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}")
-        )
+        model.add(layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout"))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
@@ -75,13 +71,23 @@ def build_cnn(config: TrainConfig) -> keras.Sequential:
 
 
 def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
-    """Speed recipe: per width, Conv3×3 → BatchNorm → ReLU → MaxPool; then one Dense softmax."""
+    """Speed recipe: per width, Conv3×3 → MaxPool → BatchNorm → ReLU; then one Dense softmax.
+
+    Pooling before BatchNorm and ReLU gives the same function class (both are monotonic per
+    channel for a positive scale) at a quarter of their cost.
+    """
     model = keras.Sequential(name="fast_cnn")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
     for index, width in enumerate(config.filters or (16, 32, 64), start=1):
-        _conv_bn_relu(model, config, width, 3, name=f"conv_{index}", padding="same")
+        model.add(
+            layers.Conv2D(
+                width, 3, padding="same", use_bias=False, kernel_regularizer=_l2(config), name=f"conv_{index}"
+            )
+        )
         model.add(layers.MaxPooling2D(2, name=f"pool_{index}"))
+        model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"conv_{index}_bn"))
+        model.add(layers.ReLU(name=f"conv_{index}_relu"))
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout"))
@@ -123,8 +129,7 @@ def _conv_bn_relu(model, config, width, size, name, strides=1, padding="valid"):
             name=name,
         )
     )
-    # A momentum of 0.9 lets the inference statistics keep up in runs of only a few hundred steps.
-    model.add(layers.BatchNormalization(momentum=0.9, name=f"{name}_bn"))
+    model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"{name}_bn"))
     model.add(layers.ReLU(name=f"{name}_relu"))
 
 
