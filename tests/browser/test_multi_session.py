@@ -1,0 +1,580 @@
+"""Several browser sessions on one server, training jobs that outlive pages, reloads and crashes.
+
+Each Playwright browser context is a Streamlit session of its own. The Playwright sync API is
+single-threaded, so "at the same time" means step by step: every session clicks, then every
+session waits, so the server handles the sessions' script runs concurrently.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from core.config import TrainConfig
+from core.data import load_sample
+from core.experiment import run_experiment
+from core.runs import RunInfo, RunStore
+from tests.browser.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    VIEWPORT,
+    free_loopback_port,
+    server_environment,
+    stop_process_group,
+    wait_for_health,
+)
+from tests.browser.helpers import (
+    APP_TIMEOUT_MS,
+    MAIN,
+    PAGE_HEADINGS,
+    REPO_ROOT,
+    ConsoleLog,
+    active_model_alert,
+    assert_no_exception_boxes,
+    canvas_ink_pixels,
+    draw_stroke,
+    load_saved_run,
+    open_expander,
+    screenshot,
+    select_option,
+    selectbox_options,
+    sidebar,
+    wait_for_app,
+)
+
+pytestmark = pytest.mark.browser
+
+TRAINING_TIMEOUT_MS = 240_000  # a few epochs of the MLP; generous for a loaded 2-core machine
+FINISHED = re.compile(r"^Finished: test accuracy")
+CANCELLED = "Training cancelled; nothing was saved."
+JOB_LINE = re.compile(r"^Training mlp · (job-\d+-\d+)$")
+OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
+RELOAD_EPOCHS = 10  # at the lowest learning rate (no early stop): still running after the reload
+FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
+EVERY_PAGE = ["Home", "Training curves", "Per-class metrics", "Weights", "Activations", "Draw", "Misclassifications"]
+
+
+# ---- sessions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One browser context on the app: its own cookies, its own Streamlit session."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    console: ConsoleLog
+
+    def check(self) -> None:
+        """No Streamlit exception box on the page and no browser console error so far."""
+        assert_no_exception_boxes(self.page)
+        self.console.assert_clean()
+
+
+def new_session(browser: Browser, name: str) -> Session:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    page = context.new_page()
+    return Session(name, context, page, ConsoleLog(page))
+
+
+@pytest.fixture
+def sessions(request, browser, streamlit_server) -> Iterator[Callable[[str], Session]]:
+    """A factory of sessions on the shared server; at the end every one must be error-free.
+
+    The test also fails when the server logged a traceback meanwhile. A failed test leaves a
+    screenshot of each session's page as artifacts/screenshots/FAILED-<test>-<session>.png.
+    """
+    opened: list[Session] = []
+    log_offset = streamlit_server.log_size()
+
+    def open_session(name: str) -> Session:
+        session = new_session(browser, name)
+        opened.append(session)
+        return session
+
+    yield open_session
+    report = getattr(request.node, "report_call", None)
+    for session in opened:
+        if report is not None and report.failed:
+            screenshot(session.page, f"FAILED-{request.node.name}-{session.name}")
+        session.context.close()
+    for session in opened:
+        session.console.assert_clean()
+    traceback = streamlit_server.tracebacks_since(log_offset)
+    assert not traceback, f"the server logged a traceback during the test:\n{traceback}"
+
+
+def goto_all(sessions: list[Session], url: str) -> None:
+    """Open the app in every session, then wait for each to render."""
+    for session in sessions:
+        session.page.goto(url)
+    for session in sessions:
+        expect(session.page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+        wait_for_app(session.page)
+
+
+def click_nav(page: Page, title: str) -> None:
+    link = page.locator('[data-testid="stSidebarNavLink"]').filter(has=page.get_by_text(title, exact=True))
+    link.click()
+
+
+def wait_for_page(page: Page, title: str) -> None:
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(PAGE_HEADINGS[title], timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
+def wait_for_images(page: Page) -> None:
+    """Wait until every image of the main block has loaded (and none is broken).
+
+    Before a session leaves a page: Streamlit serves st.image files only while the page that
+    shows them is current, so an image still loading when the session moves on answers 404.
+    """
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMain"] img')]
+            .every(img => img.complete && img.naturalWidth > 0)""",
+        timeout=APP_TIMEOUT_MS,
+    )
+
+
+def job_in_url(page: Page) -> str | None:
+    return parse_qs(urlparse(page.url).query).get("job", [None])[0]
+
+
+def metric_value(page: Page, label: str) -> str:
+    metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+# ---- training from the sidebar -------------------------------------------------------------------
+
+
+def training_form(page: Page) -> Locator:
+    """The sidebar's "Train a new model" expander, opened."""
+    expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Train a new model")
+    open_expander(expander)
+    return expander
+
+
+def set_number(scope: Locator, label: str, value: int) -> None:
+    field_ = scope.get_by_label(label, exact=True)
+    field_.fill(str(value))
+    field_.press("Tab")  # commits the value (Enter would submit the form)
+    expect(field_).to_have_value(str(value))
+
+
+def fill_training_form(page: Page, name: str, epochs: int, patience: int | None = None, slow: bool = False) -> Locator:
+    """Fill the form (mlp, the default architecture) and return its "Start training" button.
+
+    slow: the lowest learning rate, so the validation loss keeps improving for many epochs and
+    early stopping does not end a long run by itself.
+    """
+    form = training_form(page)
+    expect(form.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture").locator("input")).to_have_value(
+        "mlp"
+    )
+    set_number(form, "Epochs", epochs)
+    if patience is not None:
+        set_number(form, "Early-stopping patience (epochs)", patience)
+    if slow:
+        thumb = form.locator('[data-testid="stSlider"]').filter(has_text="Learning rate").get_by_role("slider")
+        thumb.focus()
+        for _ in range(4):
+            thumb.press("ArrowLeft")
+        expect(thumb).to_have_attribute("aria-valuetext", "0.0001")
+    run_name = form.get_by_label("Run name (optional)")
+    run_name.fill(name)
+    run_name.press("Tab")
+    return form.get_by_role("button", name="Start training")
+
+
+def progress_bar(page: Page) -> Locator:
+    return sidebar(page).locator('[data-testid="stProgress"]')
+
+
+def wait_for_progress(page: Page, epochs: int) -> str:
+    """Wait until the sidebar shows the session's job training; returns the job id it names."""
+    expect(progress_bar(page)).to_contain_text(re.compile(rf"Epoch \d+/{epochs} · \d+ s"), timeout=APP_TIMEOUT_MS)
+    line = sidebar(page).get_by_text(JOB_LINE)
+    expect(line).to_be_visible()
+    return JOB_LINE.match(line.inner_text().strip()).group(1)
+
+
+def wait_for_finish(page: Page) -> None:
+    expect(sidebar(page).get_by_text(FINISHED)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
+    expect(progress_bar(page)).to_have_count(0)
+
+
+def runs_named(store: RunStore, slug: str) -> list[RunInfo]:
+    runs, _ = store.list_runs()
+    return [run for run in runs if run.run_id.endswith(f"-{slug}")]
+
+
+# ---- drawing -------------------------------------------------------------------------------------
+
+
+def vertical_one() -> list[tuple[float, float]]:
+    """A "1": a near-vertical stroke ~180 px tall (as in test_dashboard_e2e)."""
+    return [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]
+
+
+def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
+    """A "0": a closed ellipse ~110 px wide and ~170 px tall (as in test_dashboard_e2e)."""
+    return [
+        (140 + 55 * math.sin(2 * math.pi * i / points), 140 - 85 * math.cos(2 * math.pi * i / points))
+        for i in range(points + 1)
+    ]
+
+
+def drawn_prediction(page: Page) -> Locator:
+    return page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
+
+
+# ---- misclassifications --------------------------------------------------------------------------
+
+
+def true_digit_filter(page: Page) -> Locator:
+    return page.locator(MAIN).locator('[data-testid="stSelectbox"]').filter(has_text="True digit")
+
+
+CAPTIONS_JS = """(part) => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const sample = [...main.querySelectorAll("h3")].find(h => h.textContent.startsWith("Random sample"));
+    return [...main.querySelectorAll('[data-testid="stCaptionContainer"]')]
+        .filter(caption => /true \\d/.test(caption.textContent))
+        .filter(caption => {
+            const before = Boolean(caption.compareDocumentPosition(sample) & Node.DOCUMENT_POSITION_FOLLOWING);
+            return part === "gallery" ? before : !before;
+        })
+        .map(caption => caption.textContent.trim());
+}"""
+
+
+def gallery_captions(page: Page, part: str = "gallery") -> list[str]:
+    """Captions of the filtered gallery ("gallery") or of the random sample ("sample").
+
+    Document order, not screen position: images still loading move things down.
+    """
+    return page.evaluate(CAPTIONS_JS, part)
+
+
+def gallery_true_digits(page: Page) -> list[int]:
+    return [int(re.search(r"true (\d)", caption).group(1)) for caption in gallery_captions(page)]
+
+
+def new_random_sample(page: Page) -> None:
+    """Click "New sample" and wait until the rerun shows another sample."""
+    before = gallery_captions(page, "sample")
+    page.locator(MAIN).get_by_role("button", name="New sample").click()
+    page.wait_for_function(
+        f"before => JSON.stringify(({CAPTIONS_JS})('sample')) !== JSON.stringify(before)",
+        arg=before,
+        timeout=APP_TIMEOUT_MS,
+    )
+
+
+def filter_digits(models: list[RunInfo]) -> list[int]:
+    """A different True digit filter per session, each one its model gets wrong at least once."""
+    chosen: list[int] = []
+    for run in models:
+        confusion = run.record["test_metrics"]["confusion"]
+        errors = {digit: sum(confusion[digit]) - confusion[digit][digit] for digit in range(10)}
+        chosen.append(next(d for d in FILTER_PREFERENCE if errors[d] and d not in chosen))
+    return chosen
+
+
+def check_filter(session: Session, digit: int, run: RunInfo) -> None:
+    """The session's own True digit filter, over its own model's errors."""
+    page = session.page
+    expect(true_digit_filter(page).locator("input")).to_have_value(str(digit))
+    summary = page.locator(MAIN).get_by_text(re.compile(r"misclassified test images match the filters"))
+    metrics = run.record["test_metrics"]
+    row = metrics["confusion"][digit]
+    matching = sum(row) - row[digit]  # this model's errors on this digit (the run's confusion matrix)
+    expect(summary).to_have_text(f"{matching} of the {metrics['errors']} misclassified test images match the filters.")
+    shown = gallery_true_digits(page)
+    assert len(shown) == min(matching, 32), (session.name, shown)
+    assert set(shown) == {digit}, (session.name, digit, shown)
+
+
+# ---- 1. two trainings at once --------------------------------------------------------------------
+
+
+def test_two_sessions_train_at_the_same_time(sessions, streamlit_server):
+    url, store = streamlit_server.url, RunStore(streamlit_server.runs_dir)
+    names = {"a": "ms-alpha", "b": "ms-beta"}
+    pair = [sessions(key) for key in names]
+    goto_all(pair, url)
+    buttons = [fill_training_form(s.page, names[s.name], epochs=2) for s in pair]
+    for button in buttons:  # back to back: both jobs start within a fraction of a second
+        button.click()
+
+    job_ids = [wait_for_progress(s.page, 2) for s in pair]
+    assert job_ids[0] != job_ids[1]
+    assert [job_in_url(s.page) for s in pair] == job_ids
+    # B started while A's job was running, and its sidebar counts A's job as another one.
+    expect(sidebar(pair[1].page).get_by_text(OTHER_JOBS)).to_be_visible()
+    for session in pair:
+        session.check()
+
+    for session in pair:
+        wait_for_finish(session.page)
+    alpha, beta = (runs_named(store, names[s.name]) for s in pair)
+    assert len(alpha) == 1 and len(beta) == 1, store.list_runs()
+    assert alpha[0].run_id != beta[0].run_id
+    _, damaged = store.list_runs()
+    assert not damaged
+    for session, run in zip(pair, (alpha[0], beta[0]), strict=True):
+        assert run.config.epochs == 2 and run.config.name == names[session.name]
+        expect(active_model_alert(session.page)).to_contain_text(f"Active model: {run.label}")
+        wait_for_app(session.page)
+        session.check()
+    screenshot(pair[0].page, "50-two-trainings-a")
+    screenshot(pair[1].page, "51-two-trainings-b")
+
+
+# ---- 2. five sessions browse while one trains -----------------------------------------------------
+
+
+def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick_run):
+    url, store = streamlit_server.url, RunStore(streamlit_server.runs_dir)
+    older = streamlit_server.older_run
+
+    trainer = sessions("trainer")
+    goto_all([trainer], url)
+    fill_training_form(trainer.page, "ms-long", epochs=100, patience=20, slow=True).click()
+    job_id = wait_for_progress(trainer.page, 100)
+
+    # Five browsing sessions: runs alternate (different active models side by side); sessions
+    # 0 and 2 draw different digits; each session filters Misclassifications by its own digit.
+    browsers = [sessions(f"s{i}") for i in range(5)]
+    models = [quick_run, older, quick_run, older, quick_run]
+    digits = filter_digits(models)
+    drawings = {0: (vertical_one(), 1), 2: (ellipse_zero(), 0)}
+    goto_all(browsers, url)
+    for session, run in zip(browsers, models, strict=True):
+        load_saved_run(session.page, run.run_id)
+
+    for title in EVERY_PAGE:
+        for session in browsers:  # every session asks for the page, then each one is checked
+            click_nav(session.page, title)
+        for session, run in zip(browsers, models, strict=True):
+            page = session.page
+            wait_for_page(page, title)
+            if title == "Training curves":
+                epochs_run = f"{run.record['stopped_epoch']} / {run.config.epochs}"
+                metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Epochs run")
+                expect(metric).to_contain_text(epochs_run)
+            elif title == "Weights":
+                units = run.config.hidden_units[0]
+                expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
+                    f"{units} units"
+                )
+            elif title == "Activations":
+                expect(page.locator(MAIN).get_by_text(re.compile(r"^Output: predicted \d"))).to_be_visible()
+            wait_for_images(page)
+            session.check()
+        if title == "Draw":
+            for index, (stroke, _) in drawings.items():
+                draw_stroke(browsers[index].page, stroke)
+                assert canvas_ink_pixels(browsers[index].page) > 1_000
+            for index, (_, digit) in drawings.items():
+                expect(drawn_prediction(browsers[index].page)).to_have_text(
+                    f"Prediction: {digit}", timeout=APP_TIMEOUT_MS
+                )
+                wait_for_app(browsers[index].page)
+            for index, session in enumerate(browsers):  # nobody sees another session's drawing
+                if index in drawings:
+                    expect(drawn_prediction(session.page)).to_have_text(f"Prediction: {drawings[index][1]}")
+                else:
+                    expect(drawn_prediction(session.page)).to_have_count(0)
+                    assert canvas_ink_pixels(session.page) == 0
+        if title == "Misclassifications":
+            for session, digit in zip(browsers, digits, strict=True):
+                select_option(session.page, true_digit_filter(session.page), str(digit), exact=True)
+            for session, digit, run in zip(browsers, digits, models, strict=True):
+                wait_for_app(session.page)
+                check_filter(session, digit, run)
+                wait_for_images(session.page)
+
+    # After everyone acted, each session reruns its script and still shows its own state.
+    for session in browsers:
+        new_random_sample(session.page)
+    for session, digit, run in zip(browsers, digits, models, strict=True):
+        page = session.page
+        wait_for_app(page)
+        check_filter(session, digit, run)
+        wait_for_images(page)
+        expect(active_model_alert(page)).to_contain_text(f"Active model: {run.label}")
+        # The training is session A's: the others see it only as "another job", with no progress
+        # bar and no job in their URL.
+        expect(progress_bar(page)).to_have_count(0)
+        expect(sidebar(page).get_by_text(OTHER_JOBS)).to_be_visible()
+        assert job_in_url(page) is None
+        session.check()
+
+    # The drawings live in each session's state: Activations shows the session's own last digit.
+    for index in drawings:
+        click_nav(browsers[index].page, "Activations")
+    for index, (_, digit) in drawings.items():
+        page = browsers[index].page
+        wait_for_page(page, "Activations")
+        page.locator(MAIN).get_by_text("last drawn digit", exact=True).click()
+        expect(page.locator(MAIN).get_by_text("your drawing, as the model sees it")).to_be_visible(
+            timeout=APP_TIMEOUT_MS
+        )
+        wait_for_app(page)  # the rerun is over: the test image's output is gone
+        expect(page.locator(MAIN).get_by_text(re.compile(r"^Output: predicted"))).to_contain_text(f"predicted {digit} ")
+        wait_for_images(page)
+        browsers[index].check()
+    screenshot(browsers[0].page, "52-five-sessions-s0-activations")
+
+    # The long training ran through all of it; session A cancels it, and nothing is saved.
+    page = trainer.page
+    assert wait_for_progress(page, 100) == job_id
+    expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
+    sidebar(page).get_by_role("button", name="Cancel training").click()
+    expect(sidebar(page).get_by_text(CANCELLED)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(progress_bar(page)).to_have_count(0)
+    assert runs_named(store, "ms-long") == []
+    trainer.check()
+    screenshot(page, "53-training-cancelled")
+
+
+# ---- 3. reload during training ------------------------------------------------------------------
+
+
+def test_reload_during_training_keeps_the_job(sessions, streamlit_server):
+    store = RunStore(streamlit_server.runs_dir)
+    session = sessions("reloader")
+    page = session.page
+    goto_all([session], streamlit_server.url)
+    fill_training_form(page, "ms-reload", epochs=RELOAD_EPOCHS, slow=True).click()
+    job_id = wait_for_progress(page, RELOAD_EPOCHS)
+    assert job_in_url(page) == job_id
+
+    page.reload()
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    # A new Streamlit session: it finds the job through the URL and follows it.
+    assert wait_for_progress(page, RELOAD_EPOCHS) == job_id
+    assert job_in_url(page) == job_id
+    screenshot(page, "54-reload-during-training")
+
+    wait_for_finish(page)
+    (run,) = runs_named(store, "ms-reload")
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {run.label}")
+    wait_for_app(page)
+    session.check()
+
+
+# ---- 4. kill the server during training ----------------------------------------------------------
+
+
+@dataclass
+class OwnServer:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+
+def start_server(runs_dir: Path, keras_home: Path, log_path: Path) -> OwnServer:
+    """`streamlit run dashboard/Home.py` on a free port, in its own process group (as conftest)."""
+    port = free_loopback_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", "dashboard/Home.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=server_environment(runs_dir, keras_home),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return OwnServer(f"http://127.0.0.1:{port}", process, log_path)
+
+
+def test_killed_server_leaves_only_complete_runs(browser, tmp_path):
+    runs_dir, keras_home, log_path = tmp_path / "runs", tmp_path / "keras-home", tmp_path / "streamlit.log"
+    runs_dir.mkdir()
+    keras_home.mkdir()
+    store = RunStore(runs_dir)
+    servers: list[OwnServer] = []
+    contexts: list[BrowserContext] = []
+    try:
+        servers.append(start_server(runs_dir, keras_home, log_path))
+        config = TrainConfig.for_arch("mlp", hidden_units=(16,), epochs=1, seed=5, name="survivor")
+        survivor = run_experiment(config, load_sample(), store).run  # while the server boots
+        wait_for_health(servers[0].url, servers[0].process, log_path)
+
+        doomed = new_session(browser, "doomed")
+        contexts.append(doomed.context)
+        goto_all([doomed], servers[0].url)
+        fill_training_form(doomed.page, "ms-killed", epochs=20).click()
+        wait_for_progress(doomed.page, 20)
+        doomed.check()
+
+        os.killpg(servers[0].process.pid, signal.SIGKILL)
+        servers[0].process.wait(timeout=15)
+        contexts.remove(doomed.context)
+        doomed.context.close()  # its page now reports the lost connection, as it should
+
+        runs, damaged = store.list_runs()
+        assert [run.run_id for run in runs] == [survivor.run_id]
+        assert damaged == []
+        visible = sorted(path.name for path in runs_dir.iterdir() if not path.name.startswith("."))
+        assert visible == [survivor.run_id]  # no half-written run folder under a run's name
+
+        servers.append(start_server(runs_dir, keras_home, log_path))
+        wait_for_health(servers[1].url, servers[1].process, log_path)
+        log_offset = log_path.stat().st_size
+        session = new_session(browser, "after-restart")
+        contexts.append(session.context)
+        page = session.page
+        goto_all([session], servers[1].url)
+        expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
+        # No model yet, so "Load a saved run" is open, listing exactly the complete run.
+        loader = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
+        expect(loader.locator("details")).to_have_attribute("open", "")
+        assert selectbox_options(page, loader.locator('[data-testid="stSelectbox"]')) == [survivor.label]
+        expect(loader.get_by_text(re.compile(r"^Skipped \d+ damaged"))).to_have_count(0)
+        expect(sidebar(page).get_by_text(JOB_LINE)).to_have_count(0)  # the killed job is gone
+
+        load_saved_run(page, survivor.run_id)
+        for title in ("Training curves", "Per-class metrics", "Weights", "Draw"):
+            click_nav(page, title)
+            wait_for_page(page, title)
+            if title == "Training curves":
+                assert metric_value(page, "Epochs run") == "1 / 1"
+            elif title == "Weights":
+                expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
+                    "16 units"
+                )
+            session.check()
+        expect(page.locator("canvas.upper-canvas")).to_be_visible()
+        screenshot(page, "55-after-restart")
+        with log_path.open("rb") as log:
+            log.seek(log_offset)
+            assert b"Traceback (most recent call last)" not in log.read()
+    finally:
+        for context in contexts:
+            context.close()
+        for server in servers:
+            stop_process_group(server.process)
