@@ -10,6 +10,7 @@ from core.jobs import JobStatus
 from dashboard import charts, state
 
 JOB_KEY = "training_job_id"
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
 POLL_SECONDS = 2.0  # each poll reruns the fragment; faster polling slows training
 
 
@@ -56,19 +57,25 @@ def render_training_form() -> None:
         arch = st.selectbox("Architecture", list(ARCHITECTURE_DEFAULTS), key="train_arch")
         defaults = TrainConfig.for_arch(arch)
         with st.form("train_form", border=False):
-            epochs = st.number_input("Epochs", 1, 100, 5)
-            batch_size = st.select_slider("Batch size", [16, 32, 64, 128, 256, 512], defaults.batch_size)
+            # Keys carry the architecture, so its defaults apply when the architecture changes.
+            epochs = st.number_input("Epochs", 1, 100, defaults.epochs, key=f"epochs_{arch}")
+            batch_size = st.select_slider(
+                "Batch size", [16, 32, 64, 128, 256, 512], defaults.batch_size, key=f"batch_{arch}"
+            )
             learning_rate = st.select_slider(
-                "Learning rate",
-                [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                "Learning rate (peak, for one-cycle recipes)",
+                LEARNING_RATES,
                 defaults.learning_rate,
                 format_func="{:g}".format,
+                key=f"lr_{arch}",
             )
-            dropout = st.slider("Dropout", 0.0, 0.8, float(defaults.dropout), 0.05)
+            dropout = st.slider("Dropout", 0.0, 0.8, float(defaults.dropout), 0.05, key=f"dropout_{arch}")
             l2 = st.select_slider("L2 weight decay", [0.0, 1e-5, 1e-4, 1e-3], 0.0, format_func="{:g}".format)
             validation_fraction = st.slider("Validation fraction", 0.05, 0.3, 0.1, 0.05)
-            augment = st.checkbox("Augment (small rotations, shifts, zoom)")
-            patience = st.number_input("Early-stopping patience (epochs)", 0, 20, 3)
+            augment = st.checkbox("Augment (small rotations, shifts, zoom)", defaults.augment, key=f"augment_{arch}")
+            patience = st.number_input(
+                "Early-stopping patience (epochs)", 0, 50, defaults.patience, key=f"patience_{arch}"
+            )
             seed = st.number_input("Seed", 0, 2**31 - 1, 0)
             name = st.text_input("Run name (optional)", max_chars=40)
             submitted = st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:")

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core.config import TrainConfig
+from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.experiment import run_experiment
 from core.runs import MODEL_FILE, RECORD_FILE, RunStore
 
@@ -449,3 +449,15 @@ def test_quick_model_button_starts_a_job_that_can_be_cancelled(monkeypatch, tmp_
     wait_for_job(at, lambda at: "Training cancelled; nothing was saved." in texts(at.sidebar.warning))
     assert RunStore(root).list_runs() == ([], [])
     assert "No model loaded yet." in texts(at.sidebar.info)
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURE_DEFAULTS))
+def test_training_form_offers_each_architecture_with_its_defaults(monkeypatch, tmp_path, arch):
+    at = start_app(monkeypatch, tmp_path / "runs")
+    at.selectbox(key="train_arch").set_value(arch).run()
+    assert_no_exception(at)
+    defaults = TrainConfig.for_arch(arch)
+    inputs = {widget.label: widget.value for widget in at.sidebar.number_input}
+    assert inputs["Epochs"] == defaults.epochs
+    assert inputs["Early-stopping patience (epochs)"] == defaults.patience
+    assert at.sidebar.checkbox[0].value == defaults.augment
