@@ -303,8 +303,13 @@ def check_filter(session: Session, digit: int, run: RunInfo) -> None:
     row = metrics["confusion"][digit]
     matching = sum(row) - row[digit]  # this model's errors on this digit (the run's confusion matrix)
     expect(summary).to_have_text(f"{matching} of the {metrics['errors']} misclassified test images match the filters.")
+    # Until the rerun ends, Streamlit may still show the previous gallery's stale elements.
+    expected = min(matching, 32)
+    page.wait_for_function(
+        f"part => ({CAPTIONS_JS})(part).length === {expected}", arg="gallery", timeout=APP_TIMEOUT_MS
+    )
     shown = gallery_true_digits(page)
-    assert len(shown) == min(matching, 32), (session.name, shown)
+    assert len(shown) == expected, (session.name, shown)
     assert set(shown) == {digit}, (session.name, digit, shown)
 
 
