@@ -6,6 +6,7 @@ In the style of streamlit-drawable-canvas's e2e tests: each helper does one thin
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -164,22 +165,44 @@ def active_model_alert(page: Page) -> Locator:
 # ---- drawing -----------------------------------------------------------------------------------------
 
 
-def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5) -> None:
-    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up."""
+def vertical_one() -> list[tuple[float, float]]:
+    """A "1" as MNIST writers make it: a near-vertical stroke ~180 px tall, slightly slanted."""
+    return [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]
+
+
+def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
+    """A "0": a closed ellipse ~110 px wide and ~170 px tall around the canvas centre."""
+    return [
+        (140 + 55 * math.sin(2 * math.pi * i / points), 140 - 85 * math.cos(2 * math.pi * i / points))
+        for i in range(points + 1)
+    ]
+
+
+def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5, attempts: int = 3) -> None:
+    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up.
+
+    A canvas that was just mounted (page switch, Clear) can show before Fabric listens to the
+    mouse; a stroke that left no ink is drawn again, as a person would, up to `attempts` times.
+    """
     canvas = page.locator("canvas.upper-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None, "the drawing canvas is not visible"
-    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+    for _ in range(attempts):
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        assert box is not None, "the drawing canvas is not visible"
+        scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
 
-    def at(point: tuple[float, float]) -> tuple[float, float]:
-        return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
+        def at(point: tuple[float, float], box=box, scale_x=scale_x, scale_y=scale_y) -> tuple[float, float]:
+            return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
 
-    page.mouse.move(*at(points[0]))
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*at(point), steps=steps)
-    page.mouse.up()
+        page.mouse.move(*at(points[0]))
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*at(point), steps=steps)
+        page.mouse.up()
+        for _ in range(10):
+            if canvas_ink_pixels(page) > 0:
+                return
+            page.wait_for_timeout(200)
 
 
 def canvas_ink_pixels(page: Page) -> int:

@@ -101,7 +101,7 @@ def start_streamlit(port: int, env: dict[str, str], log_path: Path) -> subproces
         # page (it would hold the status widget open); the tests exercise the code as started.
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:  # append: a restarted server keeps the earlier log
         return subprocess.Popen(
             command,
             cwd=REPO_ROOT,

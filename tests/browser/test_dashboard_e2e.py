@@ -6,7 +6,6 @@ Throughout, no Streamlit exception box may show and the browser console must sta
 
 from __future__ import annotations
 
-import math
 import re
 
 import pytest
@@ -20,6 +19,7 @@ from tests.browser.helpers import (
     assert_no_exception_boxes,
     canvas_ink_pixels,
     draw_stroke,
+    ellipse_zero,
     go_to_page,
     load_saved_run,
     open_app,
@@ -28,6 +28,7 @@ from tests.browser.helpers import (
     select_option,
     selectbox_options,
     sidebar,
+    vertical_one,
     wait_for_app,
 )
 
@@ -148,19 +149,6 @@ def test_every_page_shows_its_content(app, quick_run):
 
 
 # ---- 3. draw -------------------------------------------------------------------------------------
-
-
-def vertical_one() -> list[tuple[float, float]]:
-    """A "1" as MNIST writers make it: a near-vertical stroke ~180 px tall, slightly slanted."""
-    return [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]
-
-
-def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
-    """A "0": a closed ellipse ~110 px wide and ~170 px tall around the canvas centre."""
-    return [
-        (140 + 55 * math.sin(2 * math.pi * i / points), 140 - 85 * math.cos(2 * math.pi * i / points))
-        for i in range(points + 1)
-    ]
 
 
 def expect_prediction(page, digit: int) -> None:

@@ -7,12 +7,10 @@ session waits, so the server handles the sessions' script runs concurrently.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.browser.conftest import (
     VIEWPORT,
     free_loopback_port,
     server_environment,
+    start_streamlit,
     stop_process_group,
     wait_for_health,
 )
@@ -37,18 +36,19 @@ from tests.browser.helpers import (
     APP_TIMEOUT_MS,
     MAIN,
     PAGE_HEADINGS,
-    REPO_ROOT,
     ConsoleLog,
     active_model_alert,
     assert_no_exception_boxes,
     canvas_ink_pixels,
     draw_stroke,
+    ellipse_zero,
     load_saved_run,
     open_expander,
     screenshot,
     select_option,
     selectbox_options,
     sidebar,
+    vertical_one,
     wait_for_app,
 )
 
@@ -222,19 +222,6 @@ def runs_named(store: RunStore, slug: str) -> list[RunInfo]:
 
 
 # ---- drawing -------------------------------------------------------------------------------------
-
-
-def vertical_one() -> list[tuple[float, float]]:
-    """A "1": a near-vertical stroke ~180 px tall (as in test_dashboard_e2e)."""
-    return [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]
-
-
-def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
-    """A "0": a closed ellipse ~110 px wide and ~170 px tall (as in test_dashboard_e2e)."""
-    return [
-        (140 + 55 * math.sin(2 * math.pi * i / points), 140 - 85 * math.cos(2 * math.pi * i / points))
-        for i in range(points + 1)
-    ]
 
 
 def drawn_prediction(page: Page) -> Locator:
@@ -496,23 +483,7 @@ class OwnServer:
 def start_server(runs_dir: Path, keras_home: Path, log_path: Path) -> OwnServer:
     """`streamlit run dashboard/Home.py` on a free port, in its own process group (as conftest)."""
     port = free_loopback_port()
-    command = [
-        sys.executable, "-m", "streamlit", "run", "dashboard/Home.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=server_environment(runs_dir, keras_home),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_streamlit(port, server_environment(runs_dir, keras_home), log_path)
     return OwnServer(f"http://127.0.0.1:{port}", process, log_path)
 
 
