@@ -127,6 +127,14 @@ def active_model() -> ActiveModel | None:
     return st.session_state.get(ACTIVE_KEY)
 
 
+def model_to_inspect(active: ActiveModel) -> keras.Model:
+    """The model whose layers a page shows; for an ensemble, its first member, with a note saying so."""
+    model = active.inspected_model
+    if active.ensemble_runs:
+        st.caption(f"The active model is an ensemble; this page shows its first member, `{model.name}`.")
+    return model
+
+
 def require_active_model() -> ActiveModel:
     """The active model, or guidance to get one and a stop of the page."""
     active = active_model()

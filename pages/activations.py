@@ -12,9 +12,7 @@ RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at d
 
 st.title("Activations")
 active = state.require_active_model()
-model = active.inspected_model
-if active.ensemble_runs:
-    st.caption(f"The active model is an ensemble; this page shows its first member, `{model.name}`.")
+model = state.model_to_inspect(active)
 data, _ = state.load_data()
 
 sources = ["test image by index"]

@@ -17,9 +17,7 @@ def preference_table(model_key: str, _model, _images, _labels) -> np.ndarray:
 
 st.title("Weights")
 active = state.require_active_model()
-model = active.inspected_model
-if active.ensemble_runs:
-    st.caption(f"The active model is an ensemble; this page shows its first member, `{model.name}`.")
+model = state.model_to_inspect(active)
 data, _ = state.load_data()
 weights = first_layer_weights(model)
 count = len(weights.images)
