@@ -29,9 +29,7 @@ def machine_description() -> str:
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
-        names = [
-            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line
-        ]
+        names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if "model name" in line]
         cpu = names[0] if names else cpu
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, TensorFlow {tf.__version__}, "
@@ -81,9 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     emit("\n## 3. Prediction latency\n")
     emit("Single image from the Draw page's canvas (280×280 RGBA → preprocessing → model), after warm-up.\n")
-    emit(
-        "| model | `model(x)` p50 ms | p95 ms | `model.predict` p50 ms | p95 ms | test set (10,000) batch s |"
-    )
+    emit("| model | `model(x)` p50 ms | p95 ms | `model.predict` p50 ms | p95 ms | test set (10,000) batch s |")
     emit("| --- | --- | --- | --- | --- | --- |")
     canvas = model_speed.canvas_with_a_digit(data)
     for arch in ("mlp", "cnn", "fast_cnn"):

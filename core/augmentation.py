@@ -15,9 +15,7 @@ def make_augmenter(seed: int) -> keras.Sequential:
     return keras.Sequential(
         [
             keras.layers.RandomRotation(MAX_ROTATION_DEGREES / 360, fill_mode="constant", seed=seed),
-            keras.layers.RandomTranslation(
-                MAX_SHIFT_FRACTION, MAX_SHIFT_FRACTION, fill_mode="constant", seed=seed + 1
-            ),
+            keras.layers.RandomTranslation(MAX_SHIFT_FRACTION, MAX_SHIFT_FRACTION, fill_mode="constant", seed=seed + 1),
             keras.layers.RandomZoom(MAX_ZOOM_FRACTION, fill_mode="constant", seed=seed + 2),
         ],
         name="augmentation",

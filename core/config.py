@@ -67,9 +67,7 @@ class TrainConfig:
     def for_arch(cls, arch: str, **overrides) -> TrainConfig:
         """A config with the architecture's defaults, then `overrides` (None values ignored)."""
         if arch not in ARCHITECTURE_DEFAULTS:
-            raise ValueError(
-                f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURE_DEFAULTS)}"
-            )
+            raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURE_DEFAULTS)}")
         given = {key: value for key, value in overrides.items() if value is not None}
         return cls(arch=arch, **{**ARCHITECTURE_DEFAULTS[arch], **given}).validated()
 

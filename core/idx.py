@@ -33,13 +33,9 @@ def read_idx(path: str | Path) -> np.ndarray:
     expected = int(np.prod(shape, dtype=np.int64))
     body = len(raw) - header_size
     if body < expected:
-        raise DataFormatError(
-            f"{path.name}: truncated data: header says {shape} ({expected} bytes), found {body}"
-        )
+        raise DataFormatError(f"{path.name}: truncated data: header says {shape} ({expected} bytes), found {body}")
     if body > expected:
-        raise DataFormatError(
-            f"{path.name}: {body - expected} unexpected bytes after the data of shape {shape}"
-        )
+        raise DataFormatError(f"{path.name}: {body - expected} unexpected bytes after the data of shape {shape}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
 
 

@@ -89,9 +89,7 @@ class TrainingJob:
 
     def _run(self) -> None:
         try:
-            result = run_experiment(
-                self._status.config, self._data, self._store, self._on_progress, self._cancel
-            )
+            result = run_experiment(self._status.config, self._data, self._store, self._on_progress, self._cancel)
         except DigitLabError as error:
             self._update(state="failed", error=str(error), finished=time.time())
             return

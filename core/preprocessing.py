@@ -123,9 +123,7 @@ def digit_from_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
     except MemoryError as error:
         raise ImageInputError("The image is too large to process; make it smaller.") from error
     except Exception as error:  # any decoder failure: the file is damaged or truncated
-        raise ImageInputError(
-            "The image file is damaged or incomplete (truncated) and cannot be read."
-        ) from error
+        raise ImageInputError("The image file is damaged or incomplete (truncated) and cannot be read.") from error
     if digit is None:
         raise ImageInputError(_BLANK_MESSAGE)
     return digit
@@ -310,6 +308,5 @@ def _too_large_message(size: tuple[int, int] | None, max_pixels: int) -> str:
     """Explain that an image has too many pixels to be processed."""
     described = f" ({size[0]} x {size[1]} = {size[0] * size[1]:,} pixels)" if size else ""
     return (
-        f"The image is too large{described}: the limit is {max_pixels:,} pixels. "
-        "Resize or crop it and upload it again."
+        f"The image is too large{described}: the limit is {max_pixels:,} pixels. Resize or crop it and upload it again."
     )

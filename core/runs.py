@@ -142,7 +142,10 @@ class RunStore:
         return runs, damaged
 
     def get(self, run_id: str) -> RunInfo:
-        return self._read(self._path_of(run_id))
+        path = self._path_of(run_id)
+        if not path.is_dir():
+            raise RunStoreError(f"no run {run_id!r} in {self.root}")
+        return self._read(path)
 
     def load_model(self, run_id: str) -> keras.Model:
         """Load a run's model (safe mode: no arbitrary code from the file)."""

@@ -22,9 +22,7 @@ from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
 
 
-def suggest_config(
-    trial: optuna.Trial, archs: list[str], epochs: int, train_limit: int | None
-) -> TrainConfig:
+def suggest_config(trial: optuna.Trial, archs: list[str], epochs: int, train_limit: int | None) -> TrainConfig:
     """The search space: architecture, learning rate, batch size, dropout, L2, width."""
     arch = trial.suggest_categorical("arch", archs)
     overrides = {
@@ -83,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.tune", description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=8)
     parser.add_argument("--minutes", type=float, default=30.0, help="stop starting trials after this")
-    parser.add_argument(
-        "--archs", default="mlp,fast_cnn", help=f"comma-separated from {list(ARCHITECTURE_DEFAULTS)}"
-    )
+    parser.add_argument("--archs", default="mlp,fast_cnn", help=f"comma-separated from {list(ARCHITECTURE_DEFAULTS)}")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--train-limit", type=int)
     parser.add_argument("--study", help="study name (default: tune-<date>)")
@@ -120,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except (DigitLabError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(
-        f"study {study_name}: {len(results)} trials in {time.perf_counter() - started:.0f} s on {data.description}"
-    )
+    print(f"study {study_name}: {len(results)} trials in {time.perf_counter() - started:.0f} s on {data.description}")
     print(f"{'trial':>5}  {'val acc':>8}  {'arch':<9} {'lr':>8} {'batch':>5} {'dropout':>7} {'l2':>7}  run")
     for trial in study.trials:
         if trial.value is None:

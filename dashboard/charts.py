@@ -119,9 +119,7 @@ def confusion_heatmap(confusion: np.ndarray, normalised: bool) -> go.Figure:
     return figure
 
 
-def probability_bars(
-    probabilities: np.ndarray, true_label: int | None = None, height: int = 260
-) -> go.Figure:
+def probability_bars(probabilities: np.ndarray, true_label: int | None = None, height: int = 260) -> go.Figure:
     """The model's probability per digit; the predicted bar stands out, the true one is outlined."""
     predicted = int(np.argmax(probabilities))
     colours = ["#3b5bdb" if d == predicted else "#adb5bd" for d in range(10)]
@@ -145,9 +143,7 @@ def probability_bars(
     return figure
 
 
-def image_mosaic(
-    images: np.ndarray, columns: int, diverging: bool, unit_label: str, height: int
-) -> go.Figure:
+def image_mosaic(images: np.ndarray, columns: int, diverging: bool, unit_label: str, height: int) -> go.Figure:
     """Many small images (weights, kernels, feature maps) as one heatmap; hover names the image."""
     mosaic, owner = tile_images(images, columns)
     if diverging:

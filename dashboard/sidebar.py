@@ -132,9 +132,7 @@ def training_progress() -> None:
         label = f"Epoch {max(status.epoch, 1)}/{status.epochs} · {status.elapsed:.0f} s"
         st.progress(status.fraction_done, text=label)
         if status.history:
-            st.plotly_chart(
-                charts.live_curves(status.history), key="live_curves", config={"displayModeBar": False}
-            )
+            st.plotly_chart(charts.live_curves(status.history), key="live_curves", config={"displayModeBar": False})
         elif status.last_batch_metrics:
             m = status.last_batch_metrics
             st.caption(f"loss {m.get('loss', 0):.3f} · accuracy {m.get('accuracy', 0):.3f}")
@@ -162,9 +160,7 @@ def finish_job(status: JobStatus) -> None:
 
 
 def render_run_loader() -> None:
-    with st.expander(
-        "Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None
-    ):
+    with st.expander("Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None):
         runs, damaged = state.run_store().list_runs()
         studies = sorted({run.config.tags.get("study") for run in runs} - {None})
         if studies:
@@ -178,9 +174,7 @@ def render_run_loader() -> None:
                 runs = [run for run in runs if run.config.tags.get("study") == study]
         if runs:
             labels = {run.run_id: run.label for run in runs}
-            chosen = st.selectbox(
-                "Saved runs (newest first)", list(labels), format_func=labels.get, key="run_picker"
-            )
+            chosen = st.selectbox("Saved runs (newest first)", list(labels), format_func=labels.get, key="run_picker")
             if st.button("Load run", icon=":material/upload:"):
                 state.activate_run(next(run for run in runs if run.run_id == chosen))
                 st.rerun()
@@ -188,9 +182,7 @@ def render_run_loader() -> None:
         else:
             st.caption("No saved runs yet.")
         if damaged:
-            st.caption(
-                f"Skipped {len(damaged)} damaged run folder(s): " + "; ".join(d.reason for d in damaged)
-            )
+            st.caption(f"Skipped {len(damaged)} damaged run folder(s): " + "; ".join(d.reason for d in damaged))
         upload = st.file_uploader("…or upload a .keras model", type=["keras"], key="model_upload")
         if upload is not None and st.button("Use uploaded model", icon=":material/upload_file:"):
             try:

@@ -118,9 +118,7 @@ def activate_upload(name: str, content: bytes) -> None:
     digest = hashlib.sha256(content).hexdigest()[:16]
     st.session_state.setdefault(UPLOADS_KEY, {})[digest] = content
     load_uploaded_model(digest, content, name)  # fails here, before it becomes active
-    st.session_state[ACTIVE_KEY] = ActiveModel(
-        key=f"upload:{digest}", label=f"uploaded {name}", upload_digest=digest
-    )
+    st.session_state[ACTIVE_KEY] = ActiveModel(key=f"upload:{digest}", label=f"uploaded {name}", upload_digest=digest)
 
 
 def active_model() -> ActiveModel | None:

@@ -46,18 +46,14 @@ for position, layer in enumerate(model.layers[:-1], start=1):
     values = activations[layer.name][0]
     kind = type(layer).__name__
     if kind in RESHAPING_LAYERS:
-        st.caption(
-            f"{position}. `{layer.name}` ({kind}, output {values.shape}): reshapes or is inactive at inference."
-        )
+        st.caption(f"{position}. `{layer.name}` ({kind}, output {values.shape}): reshapes or is inactive at inference.")
         continue
     st.markdown(f"**{position}. `{layer.name}`** · {kind} · output shape {values.shape}")
     if values.ndim == 3:  # feature maps (height, width, channels)
         maps = np.transpose(values, (2, 0, 1))
         columns = 16 if len(maps) > 32 else 8
         rows = int(np.ceil(len(maps) / columns))
-        figure = charts.image_mosaic(
-            maps, columns, diverging=False, unit_label="feature map", height=60 * rows + 30
-        )
+        figure = charts.image_mosaic(maps, columns, diverging=False, unit_label="feature map", height=60 * rows + 30)
     else:
         active_units = int((values > 0).sum())
         figure = charts.unit_heatmap(values, f"{active_units} of {values.size} units active")

@@ -15,9 +15,7 @@ columns = st.columns(4)
 columns[0].metric("Test accuracy", f"{evaluation.accuracy:.2%}")
 columns[1].metric("Macro F1", f"{report.loc['macro avg', 'f1-score']:.4f}")
 columns[2].metric("Weighted F1", f"{report.loc['weighted avg', 'f1-score']:.4f}")
-columns[3].metric(
-    "Errors", f"{int((evaluation.predictions != evaluation.labels).sum())} / {len(evaluation.labels)}"
-)
+columns[3].metric("Errors", f"{int((evaluation.predictions != evaluation.labels).sum())} / {len(evaluation.labels)}")
 
 left, right = st.columns([2, 3])
 with left:
@@ -43,9 +41,7 @@ with right:
     pairs = most_confused_pairs(evaluation.confusion, top=8)
     if pairs:
         table = pd.DataFrame(pairs, columns=["true", "predicted", "errors"])
-        table["share of true digit"] = [
-            count / max(1, evaluation.confusion[true].sum()) for true, _, count in pairs
-        ]
+        table["share of true digit"] = [count / max(1, evaluation.confusion[true].sum()) for true, _, count in pairs]
         st.dataframe(table.style.format({"share of true digit": "{:.2%}"}), hide_index=True, width="stretch")
     else:
         st.caption("No errors at all.")

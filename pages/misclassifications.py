@@ -69,9 +69,7 @@ st.subheader("Random sample of predictions, right and wrong")
 if st.button("New sample", icon=":material/shuffle:"):
     st.session_state["sample_seed"] = int(np.random.default_rng().integers(1_000_000))
 rng = np.random.default_rng(st.session_state.get("sample_seed", 0))
-gallery(
-    rng.choice(len(evaluation.labels), size=min(SAMPLE_SIZE, len(evaluation.labels)), replace=False), "sample"
-)
+gallery(rng.choice(len(evaluation.labels), size=min(SAMPLE_SIZE, len(evaluation.labels)), replace=False), "sample")
 
 selected = st.session_state.get(SELECTED_KEY)
 if selected is not None and selected < len(evaluation.labels):

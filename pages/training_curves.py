@@ -13,8 +13,10 @@ if not history:
     if active.ensemble_runs:
         st.info("An ensemble has no training history of its own; load a member run to see its curves.")
         st.dataframe(
-            [{"member": run.run_id, "arch": run.config.arch, "test accuracy": run.test_accuracy}
-             for run in active.ensemble_runs],
+            [
+                {"member": run.run_id, "arch": run.config.arch, "test accuracy": run.test_accuracy}
+                for run in active.ensemble_runs
+            ],
             width="stretch",
         )
     else:

@@ -49,9 +49,7 @@ unit = st.slider("Unit", 0, count - 1, 0, key="weights_unit")
 left, right = st.columns([1, 2])
 with left:
     st.plotly_chart(
-        charts.image_mosaic(
-            weights.images[unit : unit + 1], 1, diverging=True, unit_label="unit", height=260
-        ),
+        charts.image_mosaic(weights.images[unit : unit + 1], 1, diverging=True, unit_label="unit", height=260),
         key="single_unit",
     )
 with right:

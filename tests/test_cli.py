@@ -1,8 +1,14 @@
-"""The command line end to end on a small subset, and its handling of bad input."""
+"""The command lines (train, evaluate) end to end on a small subset, and their handling of bad input."""
 
 import subprocess
 import sys
 
+import numpy as np
+
+from core.config import TrainConfig
+from core.evaluate import main as evaluate_main
+from core.evaluation import predict_probabilities
+from core.experiment import run_experiment
 from core.runs import RunStore
 from core.train import main
 from tests.test_idx import write_mnist_folder
@@ -54,3 +60,29 @@ def test_cli_rejects_bad_values_without_traceback(tmp_path):
         assert done.returncode != 0
         assert "Traceback" not in done.stderr
         assert "error" in done.stderr.lower()
+
+
+def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small_data, sample_data):
+    store = RunStore(tmp_path)
+    run_ids = []
+    for seed in (1, 2):
+        config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), seed=seed, name=f"member {seed}")
+        run_ids.append(run_experiment(config, small_data, store).run.run_id)
+
+    code = evaluate_main([*run_ids, "--source", "sample", "--runs-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    probabilities = [predict_probabilities(store.load_model(run_id), sample_data.x_test) for run_id in run_ids]
+    for run_id, member in zip(run_ids, probabilities, strict=True):
+        accuracy = np.mean(member.argmax(axis=1) == sample_data.y_test)
+        assert f"{run_id}: test accuracy {accuracy:.4f}" in out
+    ensemble_accuracy = np.mean((probabilities[0] + probabilities[1]).argmax(axis=1) == sample_data.y_test)
+    assert f"ensemble of 2: test accuracy {ensemble_accuracy:.4f}" in out
+
+
+def test_evaluate_cli_reports_an_unknown_run_in_one_line(tmp_path, capsys):
+    code = evaluate_main(["no-such-run", "--source", "sample", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("error: no run 'no-such-run'") and "\n" not in err

@@ -232,9 +232,7 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     assert_no_exception(at)
     assert "Selected image" in texts(at.main.subheader)
     assert "selected_probabilities" in charts(at)
-    assert any(
-        f"test image #{selected}" in caption for img in at.main.get("image") for caption in img.captions
-    )
+    assert any(f"test image #{selected}" in caption for img in at.main.get("image") for caption in img.captions)
     assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
 
     # Activations of the image selected in Misclassifications.
@@ -246,9 +244,7 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     assert_no_exception(at)
     assert [n.value for n in at.main.number_input if n.label == "Test image index"] == [selected]
     assert any(
-        c.startswith(f"test image #{selected} (true digit 3)")
-        for img in at.main.get("image")
-        for c in img.captions
+        c.startswith(f"test image #{selected} (true digit 3)") for img in at.main.get("image") for c in img.captions
     )
     assert set(charts(at)) == {"output_probabilities", "activation_hidden_1"}  # Flatten, Dropout: captions
     reshaping = [c for c in captions(at) if "reshapes or is inactive" in c]
@@ -291,9 +287,7 @@ def test_cnn_pages_show_kernels_and_feature_maps(monkeypatch, runs):
     assert any("**32 kernels**" in m and "conv_1" in m for m in texts(at.main.markdown))
     assert at.slider(key="weights_unit").max == 31
     go(at, "activations")
-    assert {"activation_conv_1", "activation_pool_1", "activation_conv_2", "activation_pool_2"} <= set(
-        charts(at)
-    )
+    assert {"activation_conv_1", "activation_pool_1", "activation_conv_2", "activation_pool_2"} <= set(charts(at))
     assert "output_probabilities" in charts(at)
     go(at, "class_metrics")
     assert len(at.main.dataframe[0].value) == 12
@@ -313,9 +307,7 @@ def test_draw_page_predicts_an_uploaded_picture(monkeypatch, runs, sample_data):
     assert "probabilities_upload" in charts(at)
     assert any("what the model sees (28×28)" in c for img in at.main.get("image") for c in img.captions)
 
-    at.main.file_uploader[0].set_value(
-        ("blank.png", png_bytes(np.full((50, 50), 200, np.uint8)), "image/png")
-    )
+    at.main.file_uploader[0].set_value(("blank.png", png_bytes(np.full((50, 50), 200, np.uint8)), "image/png"))
     at.run()
     assert_no_exception(at)
     assert any("blank" in w for w in texts(at.main.warning))
@@ -416,9 +408,7 @@ def test_training_from_the_sidebar_form_activates_the_new_run(monkeypatch, store
     assert any(m.startswith("**Training** mlp · job-") for m in texts(at.sidebar.markdown))
     assert at.sidebar.get("progress") and "/1 ·" in at.sidebar.get("progress")[0].proto.text
 
-    wait_for_job(
-        at, lambda at: any(s.startswith("Finished: test accuracy") for s in texts(at.sidebar.success))
-    )
+    wait_for_job(at, lambda at: any(s.startswith("Finished: test accuracy") for s in texts(at.sidebar.success)))
     runs_now, _ = RunStore(root).list_runs()
     new = [run for run in runs_now if run.run_id not in ids.values()]
     assert len(new) == 1 and "sidebar-run" in new[0].run_id

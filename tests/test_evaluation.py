@@ -104,9 +104,7 @@ def test_activations_of_every_layer(trained_store, sample_data):
     assert list(activations) == ["flatten", "hidden_1", "dropout_1", "output"]
     assert activations["hidden_1"].shape == (3, 128)
     assert (activations["hidden_1"] >= 0).all()  # relu
-    np.testing.assert_allclose(
-        activations["output"][0], predict_digit(model, sample_data.x_test[0]), atol=1e-5
-    )
+    np.testing.assert_allclose(activations["output"][0], predict_digit(model, sample_data.x_test[0]), atol=1e-5)
 
 
 def test_class_preference_per_unit(trained_store, sample_data):

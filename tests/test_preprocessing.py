@@ -197,9 +197,7 @@ def upload_variants(ink: np.ndarray) -> dict[str, bytes]:
         "png rgba white strokes": encode(Image.fromarray(transparent_white_bg)),
         "png 16-bit": encode(sixteen_bit),
         "jpeg": encode(dark_on_light.convert("RGB"), "JPEG", quality=85),
-        "palette": encode(
-            dark_on_light.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)
-        ),
+        "palette": encode(dark_on_light.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)),
         "bmp": encode(light_on_dark, "BMP"),
     }
 
@@ -416,9 +414,7 @@ def test_damaged_valid_files_give_a_digit_or_image_input_error(valid_files, data
     upload_or_refusal(bytes(damaged))
 
 
-canvas_shapes = st.tuples(
-    st.integers(min_value=1, max_value=60), st.integers(min_value=1, max_value=60), st.just(4)
-)
+canvas_shapes = st.tuples(st.integers(min_value=1, max_value=60), st.integers(min_value=1, max_value=60), st.just(4))
 
 
 @PROPERTY_SETTINGS

@@ -47,8 +47,7 @@ def test_one_cycle_learning_rate_is_recorded_per_epoch(small_data):
 
 def test_ensemble_averages_member_probabilities(small_data):
     members = [
-        train(TrainConfig.for_arch("mlp", epochs=1, hidden_units=(h,), seed=h), small_data).model
-        for h in (16, 24)
+        train(TrainConfig.for_arch("mlp", epochs=1, hidden_units=(h,), seed=h), small_data).model for h in (16, 24)
     ]
     singles = [predict_probabilities(m, small_data.x_test[:20]) for m in members]
     ensemble = build_ensemble(members)
@@ -63,8 +62,22 @@ def test_ensemble_averages_member_probabilities(small_data):
 
 def test_tuner_saves_tagged_trials_and_reports_the_best(tmp_path, capsys):
     code = tune_main(
-        ["--source", "sample", "--trials", "2", "--epochs", "1", "--train-limit", "400",
-         "--archs", "mlp", "--study", "unit-study", "--runs-dir", str(tmp_path)]
+        [
+            "--source",
+            "sample",
+            "--trials",
+            "2",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "400",
+            "--archs",
+            "mlp",
+            "--study",
+            "unit-study",
+            "--runs-dir",
+            str(tmp_path),
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
