@@ -1,6 +1,10 @@
 """Each architecture builds and trains; progress, early stopping and cancelling work."""
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +122,27 @@ def test_invalid_settings_are_refused():
         TrainConfig.for_arch("mlp", dropout=1.5)
     with pytest.raises(ValueError, match="unknown architecture"):
         TrainConfig.for_arch("transformer")
+
+
+ONEDNN_PROBE = (
+    "import dashboard.state\n"  # the dashboard's import path: it imports keras itself
+    "from tensorflow.python.util import _pywrap_util_port\n"
+    "print(_pywrap_util_port.IsMklEnabled())"
+)
+
+
+@pytest.mark.parametrize("setting, expected", [(None, "True"), ("0", "False")])
+def test_onednn_cpu_kernels_are_on_unless_turned_off(setting, expected):
+    env = {key: value for key, value in os.environ.items() if key != "TF_ENABLE_ONEDNN_OPTS"}
+    if setting is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = setting
+    done = subprocess.run(
+        [sys.executable, "-c", ONEDNN_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == expected
