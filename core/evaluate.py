@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core.data import SOURCES, load_mnist
+from core.cli import add_data_and_store_options
+from core.data import load_mnist
 from core.ensemble import build_ensemble
 from core.errors import DigitLabError
 from core.evaluation import Evaluation, evaluate
@@ -18,9 +19,7 @@ from core.runs import RunStore
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m core.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("run_ids", nargs="+", metavar="RUN_ID", help="runs in the store (see the dashboard)")
-    parser.add_argument("--source", choices=SOURCES, default="auto", help="where MNIST comes from")
-    parser.add_argument("--data-dir", help="folder with MNIST IDX files or mnist.npz")
-    parser.add_argument("--runs-dir", help="run store (default: RUNS_DIR or runs/)")
+    add_data_and_store_options(parser)
     return parser.parse_args(argv)
 
 
@@ -31,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = [store.get(run_id) for run_id in args.run_ids]
         data = load_mnist(args.source, args.data_dir)
         print(f"data: {data.description} ({data.counts()['test']} test images)")
-        for run in runs:
-            print(format_line(run.run_id, evaluate(store.load_model(run.run_id), data.x_test, data.y_test)))
-        if len(runs) > 1:
-            ensemble = build_ensemble([store.load_model(run.run_id) for run in runs])
+        models = [store.load_model(run.run_id) for run in runs]
+        for run, model in zip(runs, models, strict=True):
+            print(format_line(run.run_id, evaluate(model, data.x_test, data.y_test)))
+        if len(models) > 1:
+            ensemble = build_ensemble(models)
             print(format_line(f"ensemble of {len(runs)}", evaluate(ensemble, data.x_test, data.y_test)))
     except DigitLabError as error:
         print(f"error: {error}", file=sys.stderr)

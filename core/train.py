@@ -8,8 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from core.cli import add_data_and_store_options
 from core.config import ARCHITECTURE_DEFAULTS, SCHEDULES, TrainConfig
-from core.data import SOURCES, load_mnist
+from core.data import load_mnist
 from core.errors import DigitLabError
 from core.experiment import run_experiment
 from core.runs import RunStore
@@ -33,9 +34,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--name", help="a name for the run (becomes part of its id)")
     parser.add_argument("--train-limit", type=int, help="train on the first N training images only")
-    parser.add_argument("--source", choices=SOURCES, default="auto", help="where MNIST comes from")
-    parser.add_argument("--data-dir", help="folder with MNIST IDX files or mnist.npz")
-    parser.add_argument("--runs-dir", help="run store (default: RUNS_DIR or runs/)")
+    add_data_and_store_options(parser)
     return parser.parse_args(argv)
 
 

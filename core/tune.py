@@ -15,8 +15,9 @@ from datetime import datetime
 
 import optuna
 
+from core.cli import add_data_and_store_options
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
-from core.data import SOURCES, MnistData, load_mnist
+from core.data import MnistData, load_mnist
 from core.errors import DigitLabError
 from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
@@ -86,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--train-limit", type=int)
     parser.add_argument("--study", help="study name (default: tune-<date>)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--source", choices=SOURCES, default="auto")
-    parser.add_argument("--data-dir")
-    parser.add_argument("--runs-dir")
+    add_data_and_store_options(parser)
     args = parser.parse_args(argv)
     archs = [arch.strip() for arch in args.archs.split(",") if arch.strip()]
     unknown = [arch for arch in archs if arch not in ARCHITECTURE_DEFAULTS]
