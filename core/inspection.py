@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from core.data import normalize
+from core.models import INPUT_SHAPE
+
+# One compiled single-image forward pass per live model; an entry goes when its model does.
+_COMPILED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPILE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -48,10 +56,32 @@ def class_preference(model: keras.Model, images: np.ndarray, labels: np.ndarray)
 
 
 def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
-    """Probabilities for one 28×28 image (uint8, or float already in [0, 1]) without model.predict."""
+    """Probabilities for one 28×28 image (uint8, or float already in [0, 1]).
+
+    Runs the model's compiled forward pass: about 1 ms, where `model.predict` costs ~40 ms and
+    an eager `model(x)` several ms for the convnets.
+    """
     x = normalize(image) if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
-    probabilities = model(x.reshape(1, 28, 28), training=False)
+    probabilities = compiled_forward(model)(tf.constant(x.reshape(1, *INPUT_SHAPE)))
     return np.asarray(probabilities)[0]
+
+
+def compiled_forward(model: keras.Model) -> tf.types.experimental.PolymorphicFunction:
+    """The model's inference pass on one image as a `tf.function`, traced once and reused.
+
+    It reads the model's variables when called, so later weight changes are seen. The function
+    holds the model only weakly: caching it does not keep the model alive.
+    """
+    with _COMPILE_LOCK:
+        forward = _COMPILED_FORWARDS.get(model)
+        if forward is None:
+            model_ref = weakref.ref(model)
+            forward = tf.function(
+                lambda x: model_ref()(x, training=False),
+                input_signature=[tf.TensorSpec((1, *INPUT_SHAPE), tf.float32)],
+            )
+            _COMPILED_FORWARDS[model] = forward
+    return forward
 
 
 def tile_images(images: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:

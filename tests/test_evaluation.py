@@ -1,10 +1,13 @@
 """Evaluation numbers against a hand-computed case; inspection of weights and activations."""
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
 from core.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
-from core.inspection import class_preference, first_layer_weights, layer_activations, predict_digit
+from core.inspection import class_preference, compiled_forward, first_layer_weights, layer_activations, predict_digit
 
 
 def one_hot_probabilities(predicted, confidence):
@@ -79,6 +82,34 @@ def test_single_image_prediction_matches_batch(trained_store, sample_data):
         np.testing.assert_allclose(single, batch[index], atol=1e-5)
     as_float = predict_digit(model, sample_data.x_test[0].astype(np.float32) / 255)
     np.testing.assert_allclose(as_float, batch[0], atol=1e-5)
+
+
+def test_single_image_prediction_is_compiled_once_and_follows_weight_changes(sample_data):
+    from core.config import TrainConfig
+    from core.models import build_model
+
+    model = build_model(TrainConfig.for_arch("mlp"))
+    for image in sample_data.x_test[:5]:
+        predict_digit(model, image)
+    assert compiled_forward(model).experimental_get_tracing_count() == 1
+    output = model.get_layer("output")
+    kernel, bias = output.get_weights()
+    bias[3] = 100.0  # class 3 now wins whatever the image
+    output.set_weights([kernel, bias])
+    assert predict_digit(model, sample_data.x_test[0]).argmax() == 3
+    assert compiled_forward(model).experimental_get_tracing_count() == 1
+
+
+def test_compiled_prediction_does_not_keep_the_model_alive(sample_data):
+    from core.config import TrainConfig
+    from core.models import build_model
+
+    model = build_model(TrainConfig.for_arch("cnn"))
+    predict_digit(model, sample_data.x_test[0])
+    model_ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert model_ref() is None
 
 
 def test_first_layer_weights_as_images(trained_store):

@@ -147,6 +147,18 @@ def test_canvas_accepts_float_arrays_and_opaque_black_background():
     assert np.abs(digit_from_canvas(opaque) - expected).mean() < 0.01
 
 
+def test_canvas_digit_does_not_depend_on_the_array_dtype():
+    ink = draw_ink("seven", 180, 40, 60)
+    canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    canvas[..., 0] = ink  # red strokes, half transparent where the ink is faint
+    canvas[..., 2] = ink // 2
+    canvas[..., 3] = np.where(ink > 100, 255, ink)
+    expected = digit_from_canvas(canvas)
+    assert expected is not None and expected.max() == pytest.approx(1.0)
+    for dtype in (np.int64, np.float32, np.float64):
+        np.testing.assert_allclose(digit_from_canvas(canvas.astype(dtype)), expected, atol=1e-6)
+
+
 # --- 2. empty canvas ------------------------------------------------------------------------
 
 
