@@ -23,6 +23,7 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.sidebar import LEARNING_RATES
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
     MAIN,
@@ -57,7 +58,7 @@ pytestmark = pytest.mark.browser
 TRAINING_TIMEOUT_MS = 240_000  # a few epochs of the MLP; generous for a loaded 2-core machine
 FINISHED = re.compile(r"^Finished: test accuracy")
 CANCELLED = "Training cancelled; nothing was saved."
-JOB_LINE = re.compile(r"^Training mlp · (job-\d+-\d+)$")
+JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-\d+-\d+)$")
 OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
 RELOAD_EPOCHS = 10  # at the lowest learning rate (no early stop): still running after the reload
 FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
@@ -174,23 +175,27 @@ def set_number(scope: Locator, label: str, value: int) -> None:
     expect(field_).to_have_value(str(value))
 
 
-def fill_training_form(page: Page, name: str, epochs: int, patience: int | None = None, slow: bool = False) -> Locator:
-    """Fill the form (mlp, the default architecture) and return its "Start training" button.
+def fill_training_form(
+    page: Page, name: str, epochs: int, patience: int | None = None, slow: bool = False, arch: str = "mlp"
+) -> Locator:
+    """Fill the form for `arch` and return its "Start training" button.
 
     slow: the lowest learning rate, so the validation loss keeps improving for many epochs and
     early stopping does not end a long run by itself.
     """
     form = training_form(page)
-    expect(form.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture").locator("input")).to_have_value(
-        "mlp"
-    )
+    architecture = form.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture")
+    if arch != "mlp":
+        select_option(page, architecture, arch, exact=True)
+        wait_for_app(page)  # the form is redrawn with the architecture's defaults
+    expect(architecture.locator("input")).to_have_value(arch)
     set_number(form, "Epochs", epochs)
     if patience is not None:
         set_number(form, "Early-stopping patience (epochs)", patience)
     if slow:
         thumb = form.locator('[data-testid="stSlider"]').filter(has_text="Learning rate").get_by_role("slider")
         thumb.focus()
-        for _ in range(4):
+        for _ in range(len(LEARNING_RATES)):  # down to the first (lowest) rate from any default
             thumb.press("ArrowLeft")
         expect(thumb).to_have_attribute("aria-valuetext", "0.0001")
     run_name = form.get_by_label("Run name (optional)")
@@ -345,7 +350,9 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
 
     trainer = sessions("trainer")
     goto_all([trainer], url)
-    fill_training_form(trainer.page, "ms-long", epochs=100, patience=20, slow=True).click()
+    # The deep convnet at its lowest rate: 100 epochs take minutes even on a fast host, so the job
+    # outlasts the browsing below (100 epochs of the MLP took 15 s here).
+    fill_training_form(trainer.page, "ms-long", epochs=100, patience=20, slow=True, arch="deep_cnn").click()
     job_id = wait_for_progress(trainer.page, 100)
 
     # Five browsing sessions: runs alternate (different active models side by side); sessions
