@@ -60,7 +60,7 @@ FINISHED = re.compile(r"^Finished: test accuracy")
 CANCELLED = "Training cancelled; nothing was saved."
 JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-\d+-\d+)$")
 OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
-RELOAD_EPOCHS = 10  # at the lowest learning rate (no early stop): still running after the reload
+RELOAD_EPOCHS = 5  # of deep_cnn (~2.5 s each on the fast host): still running after the reload
 FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
 EVERY_PAGE = ["Home", "Training curves", "Per-class metrics", "Weights", "Activations", "Draw", "Misclassifications"]
 
@@ -459,7 +459,7 @@ def test_reload_during_training_keeps_the_job(sessions, streamlit_server):
     session = sessions("reloader")
     page = session.page
     goto_all([session], streamlit_server.url)
-    fill_training_form(page, "ms-reload", epochs=RELOAD_EPOCHS, slow=True).click()
+    fill_training_form(page, "ms-reload", epochs=RELOAD_EPOCHS, slow=True, arch="deep_cnn").click()
     job_id = wait_for_progress(page, RELOAD_EPOCHS)
     assert job_in_url(page) == job_id
 
