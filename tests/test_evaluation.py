@@ -6,8 +6,10 @@ import weakref
 import numpy as np
 import pytest
 
+from core.config import TrainConfig
 from core.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
 from core.inspection import class_preference, compiled_forward, first_layer_weights, layer_activations, predict_digit
+from core.models import build_model
 
 
 def one_hot_probabilities(predicted, confidence):
@@ -85,9 +87,6 @@ def test_single_image_prediction_matches_batch(trained_store, sample_data):
 
 
 def test_single_image_prediction_is_compiled_once_and_follows_weight_changes(sample_data):
-    from core.config import TrainConfig
-    from core.models import build_model
-
     model = build_model(TrainConfig.for_arch("mlp"))
     for image in sample_data.x_test[:5]:
         predict_digit(model, image)
@@ -101,9 +100,6 @@ def test_single_image_prediction_is_compiled_once_and_follows_weight_changes(sam
 
 
 def test_compiled_prediction_does_not_keep_the_model_alive(sample_data):
-    from core.config import TrainConfig
-    from core.models import build_model
-
     model = build_model(TrainConfig.for_arch("cnn"))
     predict_digit(model, sample_data.x_test[0])
     model_ref = weakref.ref(model)
@@ -121,9 +117,6 @@ def test_first_layer_weights_as_images(trained_store):
 
 
 def test_conv_kernels_as_images():
-    from core.config import TrainConfig
-    from core.models import build_model
-
     weights = first_layer_weights(build_model(TrainConfig.for_arch("cnn")))
     assert weights.kind == "conv" and weights.images.shape == (32, 3, 3)
 

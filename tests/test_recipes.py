@@ -6,7 +6,7 @@ import pytest
 from core.config import TrainConfig
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
 from core.evaluation import predict_probabilities
-from core.inspection import first_layer_weights
+from core.inspection import first_layer_weights, predict_digit
 from core.models import build_model, learning_rate
 from core.runs import RunStore
 from core.training import train
@@ -53,6 +53,10 @@ def test_ensemble_averages_member_probabilities(small_data):
     ensemble = build_ensemble(members)
     np.testing.assert_allclose(
         predict_probabilities(ensemble, small_data.x_test[:20]), (singles[0] + singles[1]) / 2, atol=1e-6
+    )
+    # The Draw page's single-image pass gives the same average.
+    np.testing.assert_allclose(
+        predict_digit(ensemble, small_data.x_test[0]), (singles[0][0] + singles[1][0]) / 2, atol=1e-6
     )
     assert len(ensemble_members(ensemble)) == 2
     assert inspectable_model(ensemble) is members[0]

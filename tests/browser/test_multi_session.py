@@ -55,7 +55,7 @@ from tests.browser.server import (
 
 pytestmark = pytest.mark.browser
 
-TRAINING_TIMEOUT_MS = 240_000  # a few epochs of the MLP; generous for a loaded 2-core machine
+TRAINING_TIMEOUT_MS = 240_000  # a few epochs of the MLP or 5 of deep_cnn; generous for a loaded 2-core machine
 FINISHED = re.compile(r"^Finished: test accuracy")
 CANCELLED = "Training cancelled; nothing was saved."
 JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-\d+-\d+)$")
