@@ -175,6 +175,17 @@ def set_number(scope: Locator, label: str, value: int) -> None:
     expect(field_).to_have_value(str(value))
 
 
+def wait_for_redrawn_form(form: Locator, old_epochs_id: str) -> None:
+    """Wait until the form shows the new architecture's fields and the old ones are gone.
+
+    The fields' keys name the architecture, so new inputs replace the old; until the rerun ends
+    both can be in the page (or only the old one, if the rerun has not started yet).
+    """
+    epochs = form.get_by_label("Epochs", exact=True)
+    expect(epochs.and_(form.locator(f'input:not([id="{old_epochs_id}"])'))).to_have_count(1)
+    expect(epochs).to_have_count(1)
+
+
 def fill_training_form(
     page: Page, name: str, epochs: int, patience: int | None = None, slow: bool = False, arch: str = "mlp"
 ) -> Locator:
@@ -186,8 +197,10 @@ def fill_training_form(
     form = training_form(page)
     architecture = form.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture")
     if arch != "mlp":
+        old_epochs_id = form.get_by_label("Epochs", exact=True).get_attribute("id")
         select_option(page, architecture, arch, exact=True)
-        wait_for_app(page)  # the form is redrawn with the architecture's defaults
+        wait_for_redrawn_form(form, old_epochs_id)
+        wait_for_app(page)
     expect(architecture.locator("input")).to_have_value(arch)
     set_number(form, "Epochs", epochs)
     if patience is not None:
