@@ -158,6 +158,12 @@ def load_saved_run(page: Page, run_id: str) -> None:
     wait_for_app(page)
 
 
+def metric_value(page: Page, label: str) -> Locator:
+    """The value of the main block's st.metric named `label` (assert on it with expect, which retries)."""
+    metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)
+    return metric.locator('[data-testid="stMetricValue"]')
+
+
 def active_model_alert(page: Page) -> Locator:
     return sidebar(page).locator('[data-testid="stAlert"]').filter(has_text="Active model:")
 

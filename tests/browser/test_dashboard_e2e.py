@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     ellipse_zero,
     go_to_page,
     load_saved_run,
+    metric_value,
     open_app,
     open_expander,
     screenshot,
@@ -36,11 +37,6 @@ pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_MS = 300_000  # 10-40 s here; minutes when other jobs load the 2 cores
 DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
-
-
-def metric_value(page, label: str) -> str:
-    metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 # ---- 1. train from Home --------------------------------------------------------------------------
@@ -98,7 +94,7 @@ def test_every_page_shows_its_content(app, quick_run):
 
     go_to_page(page, "Training curves")
     assert_charts_drawn(page)
-    assert metric_value(page, "Epochs run") == "3 / 3"
+    expect(metric_value(page, "Epochs run")).to_have_text("3 / 3")
     # The configuration and environment tables (the per-epoch one sits in a closed expander).
     expect(main.locator('[data-testid="stDataFrame"]').nth(1)).to_be_visible()
     app.check()
@@ -108,7 +104,7 @@ def test_every_page_shows_its_content(app, quick_run):
     assert assert_charts_drawn(page, minimum=2) == 2  # precision/recall/F1 bars, confusion matrix
     expect(main.locator('[data-testid="stDataFrame"]').first).to_be_visible()  # per-digit metrics
     expect(main.locator('[data-testid="stDataFrame"]')).to_have_count(2)  # + most confused pairs
-    assert re.fullmatch(r"\d+ / 1000", metric_value(page, "Errors"))
+    expect(metric_value(page, "Errors")).to_have_text(re.compile(r"^\d+ / 1000$"))
     app.check()
     screenshot(page, "12-per-class-metrics")
 
@@ -254,18 +250,16 @@ def test_load_older_run_pages_follow(app, quick_run):
     open_app(page, app.server.url)
     load_saved_run(page, quick_run.run_id)
     go_to_page(page, "Training curves")
-    assert metric_value(page, "Epochs run") == "3 / 3"
-    assert metric_value(page, "Test accuracy") == f"{quick_run.test_accuracy:.2%}"
+    expect(metric_value(page, "Epochs run")).to_have_text("3 / 3")
+    expect(metric_value(page, "Test accuracy")).to_have_text(f"{quick_run.test_accuracy:.2%}")
 
     load_saved_run(page, older.run_id)
     expect(active_model_alert(page)).to_contain_text(f"Active model: {older.label}")
     # Still on Training curves, now showing the older run's two epochs and its accuracy.
     expect(page.locator(f"{MAIN} h1").first).to_have_text("Training curves")
     older_accuracy = f"{older.test_accuracy:.2%}"
-    expect(page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")).to_contain_text(
-        older_accuracy
-    )
-    assert metric_value(page, "Epochs run") == "2 / 2"
+    expect(metric_value(page, "Test accuracy")).to_have_text(older_accuracy)
+    expect(metric_value(page, "Epochs run")).to_have_text("2 / 2")
     assert_charts_drawn(page)
     app.check()
     screenshot(page, "40-older-run-training-curves")

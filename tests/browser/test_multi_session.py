@@ -35,6 +35,7 @@ from tests.browser.helpers import (
     draw_stroke,
     ellipse_zero,
     load_saved_run,
+    metric_value,
     open_expander,
     screenshot,
     select_option,
@@ -151,11 +152,6 @@ def wait_for_images(page: Page) -> None:
 
 def job_in_url(page: Page) -> str | None:
     return parse_qs(urlparse(page.url).query).get("job", [None])[0]
-
-
-def metric_value(page: Page, label: str) -> str:
-    metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)
-    return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
 # ---- training from the sidebar -------------------------------------------------------------------
@@ -558,7 +554,7 @@ def test_killed_server_leaves_only_complete_runs(browser, tmp_path):
             click_nav(page, title)
             wait_for_page(page, title)
             if title == "Training curves":
-                assert metric_value(page, "Epochs run") == "1 / 1"
+                expect(metric_value(page, "Epochs run")).to_have_text("1 / 1")
             elif title == "Weights":
                 expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
                     "16 units"
