@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keras
@@ -16,6 +17,8 @@ from core.models import INPUT_SHAPE
 # One compiled single-image forward pass per live model; an entry goes when its model does.
 _COMPILED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILE_LOCK = threading.Lock()
+# Images per inspection batch: deep_cnn needs ~0.7 MB per image for its layers' outputs.
+INSPECTION_BATCH_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -40,19 +43,78 @@ def first_layer_weights(model: keras.Model) -> FirstLayerWeights:
 
 
 def layer_activations(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
-    """Every layer's output for uint8 images (N×28×28), keyed by layer name, in order."""
-    probe = keras.Model(inputs=model.inputs[0], outputs=[layer.output for layer in model.layers])
-    outputs = probe(normalize(images), training=False)
-    return {layer.name: np.asarray(output) for layer, output in zip(model.layers, outputs, strict=True)}
+    """Every layer's output for uint8 images (N×28×28), keyed by layer name, in order.
+
+    Meant for a few images (the Activations page shows one): the result holds every layer's
+    output for every image. For many images, reduce batch by batch with `iter_layer_outputs`.
+    """
+    names = [layer.name for layer in model.layers]
+    batches = list(iter_layer_outputs(model, images, names))
+    return {name: np.concatenate([batch[name] for batch in batches]) for name in names}
 
 
-def class_preference(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Mean activation of each first-layer unit (or feature map) per digit: (units, 10)."""
+def iter_layer_outputs(
+    model: keras.Model, images: np.ndarray, layer_names: list[str], batch_size: int = INSPECTION_BATCH_SIZE
+) -> Iterator[dict[str, np.ndarray]]:
+    """The named layers' outputs for uint8 images, one batch of `batch_size` images at a time.
+
+    Peak memory depends on the batch size and the model, never on the number of images. A
+    Sequential model's layers are applied in order, stopping after the last layer asked for:
+    a Keras probe `keras.Model(inputs, [layer.output for every layer])` on a Sequential loaded
+    from disk re-runs the whole chain up to each output (378 layer calls for deep_cnn's 27
+    layers) and keeps every intermediate alive, about 20× the memory of its outputs.
+    """
+    wanted = set(layer_names)
+    unknown = wanted - {layer.name for layer in model.layers}
+    if unknown:
+        raise ValueError(f"the model has no layer {', '.join(sorted(unknown))}")
+    for start in range(0, len(images), batch_size):
+        x = tf.constant(normalize(images[start : start + batch_size]))
+        yield _outputs_of(model, x, wanted)
+
+
+def _outputs_of(model: keras.Model, x: tf.Tensor, wanted: set[str]) -> dict[str, np.ndarray]:
+    """One batch through the model, keeping only the wanted layers' outputs (as numpy)."""
+    if isinstance(model, keras.Sequential):
+        outputs, remaining = {}, set(wanted)
+        for layer in model.layers:
+            x = layer(x, training=False)
+            if layer.name in remaining:
+                outputs[layer.name] = np.asarray(x)
+                remaining.discard(layer.name)
+                if not remaining:
+                    break
+        return outputs
+    # A functional model may branch: a probe per layer, each computing only what that layer needs.
+    return {
+        name: np.asarray(keras.Model(model.inputs, model.get_layer(name).output)(x, training=False)) for name in wanted
+    }
+
+
+def class_preference(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = INSPECTION_BATCH_SIZE
+) -> np.ndarray:
+    """Mean activation of each first-layer unit (or feature map) per digit: (units, 10).
+
+    Only the first layer is computed, batch by batch, and summed per digit as it goes, so memory
+    does not grow with the number of images.
+    """
     layer_name = first_layer_weights(model).layer_name
-    activations = layer_activations(model, images)[layer_name]
-    if activations.ndim == 4:  # conv feature maps: average over space
-        activations = activations.mean(axis=(1, 2))
-    return np.stack([activations[labels == digit].mean(axis=0) for digit in range(10)], axis=1)
+    sums, counts = None, np.zeros(10, dtype=np.int64)
+    batches = iter_layer_outputs(model, images, [layer_name], batch_size)
+    for start, outputs in zip(range(0, len(images), batch_size), batches, strict=True):
+        activations = outputs[layer_name]
+        if activations.ndim == 4:  # conv feature maps: average over space
+            activations = activations.mean(axis=(1, 2))
+        batch_labels = np.asarray(labels[start : start + batch_size], dtype=np.int64)
+        per_digit = np.zeros((10, activations.shape[1]), dtype=np.float64)
+        np.add.at(per_digit, batch_labels, activations)
+        sums = per_digit if sums is None else sums + per_digit
+        counts += np.bincount(batch_labels, minlength=10)
+    if sums is None:
+        raise ValueError("class preference needs at least one image")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sums / counts[:, None]).T.astype(np.float32)  # a digit with no image: NaN, as the mean of nothing
 
 
 def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:

@@ -158,6 +158,28 @@ def load_saved_run(page: Page, run_id: str) -> None:
     wait_for_app(page)
 
 
+def load_saved_ensemble(page: Page, run_ids: Sequence[str]) -> None:
+    """Make the average of several saved runs the active model (the sidebar's ensemble picker).
+
+    Each choice reruns the script; the next one waits until the server's rerun has shown the
+    chosen run's tag, else a choice made mid-rerun can be lost.
+    """
+    expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
+    open_expander(expander)
+    picker = expander.locator('[data-testid="stMultiSelect"]')
+    for run_id in run_ids:
+        picker.locator("input").fill(run_id)  # filters the list to this run
+        page.keyboard.press("Enter")
+        expect(picker.get_by_label(re.compile(f"^Remove {re.escape(run_id)}"))).to_be_visible()
+        wait_for_app(page)
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    expander.get_by_role("button", name="Load ensemble").click()
+    alert = active_model_alert(page)
+    expect(alert).to_contain_text(f"Active model: ensemble of {len(run_ids)} runs", timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+
+
 def metric_value(page: Page, label: str) -> Locator:
     """The value of the main block's st.metric named `label` (assert on it with expect, which retries)."""
     metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text=label)

@@ -35,9 +35,12 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_environment(runs_dir: Path, keras_home: Path) -> dict[str, str]:
+def server_environment(runs_dir: Path, keras_home: Path, mnist_dir: Path | None = None) -> dict[str, str]:
+    """The server's environment: its own run store, and the offline sample unless `mnist_dir` is given."""
     env = dict(os.environ)
     env.pop("MNIST_DIR", None)  # no full MNIST: the loader falls back to the offline sample
+    if mnist_dir is not None:
+        env["MNIST_DIR"] = str(mnist_dir)
     env.update(
         RUNS_DIR=str(runs_dir),
         # Keras' MNIST cache lives in KERAS_HOME: an empty one, and a proxy that refuses every
