@@ -5,6 +5,7 @@ import pytest
 
 from core.config import TrainConfig
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
+from core.errors import ConfigError
 from core.evaluation import predict_probabilities
 from core.inspection import first_layer_weights, predict_digit
 from core.models import build_model, learning_rate
@@ -60,7 +61,7 @@ def test_ensemble_averages_member_probabilities(small_data):
     )
     assert len(ensemble_members(ensemble)) == 2
     assert inspectable_model(ensemble) is members[0]
-    with pytest.raises(ValueError, match="at least two"):
+    with pytest.raises(ConfigError, match="at least two"):
         build_ensemble(members[:1])
 
 
