@@ -89,8 +89,8 @@ def test_tuner_saves_tagged_trials_and_reports_the_best(tmp_path, capsys):
     assert code == 0
     runs, _ = RunStore(tmp_path).list_runs()
     assert len(runs) == 2
-    assert {run.record["config"]["tags"]["study"] for run in runs} == {"unit-study"}
-    assert sorted(run.record["config"]["tags"]["trial"] for run in runs) == [0, 1]
+    assert {run.study for run in runs} == {"unit-study"}
+    assert sorted(run.config.tags["trial"] for run in runs) == [0, 1]
     assert "best trial" in out and "test accuracy" in out and "val acc" in out
 
 
