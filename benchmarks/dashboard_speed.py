@@ -14,15 +14,16 @@ from core.config import TrainConfig
 from core.data import load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
-from tests.browser.helpers import PAGE_HEADINGS, go_to_page, load_saved_run, open_app
-from tests.browser.server import (
+from dashboard.server_process import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    VIEWPORT,
     free_loopback_port,
     start_streamlit,
     stop_process_group,
     wait_for_health,
 )
+from tests.browser.helpers import PAGE_HEADINGS, go_to_page, load_saved_run, open_app
 
 ROUNDS = 10
 PAGES = list(PAGE_HEADINGS)
@@ -56,7 +57,7 @@ def measure(runs_dir: Path, run_id: str) -> list[str]:
         wait_for_health(url, process, log_path)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport=VIEWPORT)
             page.set_default_timeout(120_000)
             open_app(page, url)
             cold_start = time.perf_counter() - started

@@ -23,9 +23,18 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.server_process import (
+    VIEWPORT,
+    free_loopback_port,
+    server_environment,
+    start_streamlit,
+    stop_process_group,
+    wait_for_health,
+)
 from dashboard.sidebar import LEARNING_RATES
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_MS,
     MAIN,
     PAGE_HEADINGS,
     ConsoleLog,
@@ -43,15 +52,6 @@ from tests.browser.helpers import (
     sidebar,
     vertical_one,
     wait_for_app,
-)
-from tests.browser.server import (
-    DEFAULT_TIMEOUT_MS,
-    VIEWPORT,
-    free_loopback_port,
-    server_environment,
-    start_streamlit,
-    stop_process_group,
-    wait_for_health,
 )
 
 pytestmark = pytest.mark.browser
