@@ -35,6 +35,8 @@ class DataSummary:
 class TestMetrics:
     """The run's scores on the test set; every value is None for a run never evaluated."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     accuracy: float | None = None
     macro_f1: float | None = None
     weighted_f1: float | None = None
@@ -66,8 +68,8 @@ class RunRecord:
     versions: dict = field(default_factory=dict)  # library name -> version
     created: str = ""  # ISO 8601, set by the run store when saving
     run_id: str = ""  # set by the run store when saving
-    seed: int = 0
-    schema_version: int = SCHEMA_VERSION
+    seed: int = 0  # the config's seed, also kept at the top level as in version 1
+    schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
 
     def to_dict(self) -> dict:
         """The JSON-ready contents of run.json."""
