@@ -84,11 +84,16 @@ def button(at: AppTest, label: str, area=None):
     return matches[0]
 
 
-def load_run(at: AppTest, run_id: str) -> None:
-    at.selectbox(key="run_picker").set_value(run_id)
-    button(at, "Load run").click()
+def press(at: AppTest, label: str) -> None:
+    """Click the one button with this label and rerun the app."""
+    button(at, label).click()
     at.run()
     assert_no_exception(at)
+
+
+def load_run(at: AppTest, run_id: str) -> None:
+    at.selectbox(key="run_picker").set_value(run_id)
+    press(at, "Load run")
 
 
 def texts(elements) -> list[str]:
@@ -354,11 +359,8 @@ def test_training_curves_show_a_run_saved_before_record_versions(monkeypatch, st
 def test_an_ensemble_has_no_curves_but_lists_its_members(monkeypatch, runs):
     root, ids = runs
     at = start_app(monkeypatch, root)
-    at.multiselect(key="ensemble_picker").set_value([ids["alpha"], ids["beta"]])
-    at.run()
-    button(at, "Load ensemble").click()
-    at.run()
-    assert_no_exception(at)
+    at.multiselect(key="ensemble_picker").set_value([ids["alpha"], ids["beta"]]).run()
+    press(at, "Load ensemble")
     assert "ensemble of 2 runs" in sidebar_success(at)
     go(at, "training_curves")
     assert any("no training history of its own" in i for i in texts(at.main.info))
