@@ -8,21 +8,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 from core.config import TrainConfig
 from core.data import load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
-from tests.browser.helpers import PAGE_HEADINGS, go_to_page, load_saved_run, open_app
-from tests.browser.server import (
+from dashboard.server_process import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    VIEWPORT,
     free_loopback_port,
     start_streamlit,
     stop_process_group,
     wait_for_health,
 )
+from tests.browser.helpers import PAGE_HEADINGS, go_to_page, load_saved_run, open_app
 
 ROUNDS = 10
 PAGES = list(PAGE_HEADINGS)
@@ -46,52 +47,64 @@ def run() -> list[str]:
 
 
 def measure(runs_dir: Path, run_id: str) -> list[str]:
+    """Start the dashboard on `runs_dir`, open `run_id` in Chromium, then time every page and watch memory."""
     port = free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     log_path = Path(runs_dir).parent / "streamlit.log"
     started = time.perf_counter()
     process = start_streamlit(port, {**os.environ, "RUNS_DIR": str(runs_dir)}, log_path)
-    lines = []
     try:
         wait_for_health(url, process, log_path)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page = browser.new_page(viewport=VIEWPORT)
             page.set_default_timeout(120_000)
             open_app(page, url)
             cold_start = time.perf_counter() - started
             load_saved_run(page, run_id)
-            first_visit = {}
-            for title in PAGES:
-                begun = time.perf_counter()
-                go_to_page(page, title)
-                first_visit[title] = time.perf_counter() - begun
+            first_visit = visit_every_page(page)
             rounds, memory = [], []
             for _ in range(ROUNDS):
-                times = {}
-                for title in PAGES:
-                    begun = time.perf_counter()
-                    go_to_page(page, title)
-                    times[title] = time.perf_counter() - begun
-                rounds.append(times)
+                rounds.append(visit_every_page(page))
                 memory.append(resident_kib(process.pid))
             browser.close()
     finally:
         stop_process_group(process)
-    lines.append(f"Cold start (process start → Home rendered in the browser): **{cold_start:.1f} s**\n")
-    lines.append("| page | first visit s (model load, evaluation) | median of the next 10 visits s |")
-    lines.append("| --- | --- | --- |")
+    return [cold_start_line(cold_start), *page_times_table(first_visit, rounds), *memory_lines(memory)]
+
+
+def visit_every_page(page: Page) -> dict[str, float]:
+    """Seconds to open each page, by title."""
+    seconds = {}
+    for title in PAGES:
+        begun = time.perf_counter()
+        go_to_page(page, title)
+        seconds[title] = time.perf_counter() - begun
+    return seconds
+
+
+def cold_start_line(seconds: float) -> str:
+    return f"Cold start (process start → Home rendered in the browser): **{seconds:.1f} s**\n"
+
+
+def page_times_table(first_visit: dict[str, float], rounds: list[dict[str, float]]) -> list[str]:
+    lines = [
+        f"| page | first visit s (model load, evaluation) | median of the next {ROUNDS} visits s |",
+        "| --- | --- | --- |",
+    ]
     for title in PAGES:
         median = statistics.median(r[title] for r in rounds)
         lines.append(f"| {title} | {first_visit[title]:.2f} | {median:.2f} |")
+    return lines
+
+
+def memory_lines(memory: list[tuple[int, int]]) -> list[str]:
+    """Resident memory after each round, the peak, and the growth once the caches are warm (round 2 on)."""
     rss = [current for current, _ in memory]
     growth = (rss[-1] - rss[1]) / rss[1]
-    lines.append(
+    return [
         f"\nServer memory after each of {ROUNDS} rounds over every page (MiB): "
-        + ", ".join(f"{kib / 1024:.0f}" for kib in rss)
-    )
-    lines.append(
+        + ", ".join(f"{kib / 1024:.0f}" for kib in rss),
         f"\nPeak resident memory: **{memory[-1][1] / 1024:.0f} MiB**; growth from round 2 to "
-        f"round {ROUNDS}: **{growth:+.1%}** (target < 10 %)"
-    )
-    return lines
+        f"round {ROUNDS}: **{growth:+.1%}** (target < 10 %)",
+    ]

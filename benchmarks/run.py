@@ -4,6 +4,7 @@
 
 Measures (never asserts): time-to-99 % of the fast recipe vs the Keras example convnet,
 training throughput, single-image latency, batch evaluation, and the dashboard in a browser.
+Each section yields its report lines as its measurements finish, so progress shows while it runs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,10 +21,44 @@ import tensorflow as tf
 
 from benchmarks import model_speed
 from core.config import TrainConfig
-from core.data import load_mnist
+from core.data import MnistData, load_mnist
 from core.training import train
 
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+ARCHS = ("mlp", "cnn", "fast_cnn", "deep_cnn")
+RECIPES = {
+    "fast_cnn (speed recipe)": TrainConfig.for_arch("fast_cnn"),
+    "cnn (Keras example, 15 epochs)": TrainConfig.for_arch("cnn", epochs=15, patience=15),
+}
+LATENCY_MODEL = {"epochs": 1, "train_limit": 2000}  # latency does not depend on how well a model is trained
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements")
+    args = parser.parse_args(argv)
+    data = load_mnist()
+    lines = []
+    for line in report_lines(data, with_dashboard=not args.skip_dashboard):
+        print(line, flush=True)
+        lines.append(line)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("\n".join(lines) + "\n")
+    print(f"\nwritten to {REPORT}")
+    return 0
+
+
+def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
+    """The whole report, section by section."""
+    yield f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data.description}\n"
+    yield from time_to_99_section(data)
+    yield from throughput_section(data)
+    yield from latency_section(data)
+    if with_dashboard:
+        from benchmarks import dashboard_speed  # needs Playwright, which the other sections do not
+
+        yield "\n## 4–5. The dashboard in a real browser\n"
+        yield from dashboard_speed.run()
 
 
 def machine_description() -> str:
@@ -42,78 +78,82 @@ def machine_description() -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements")
-    args = parser.parse_args(argv)
-    data = load_mnist()
-    lines = [f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data.description}\n"]
+# ---- sections ------------------------------------------------------------------------------------
 
-    def emit(text: str = "") -> None:
-        print(text, flush=True)
-        lines.append(text)
 
-    emit("## 1. Time to 99 % test accuracy\n")
-    emit("| recipe | epochs | training s | test accuracy (final) | epoch reaching 99 % | s to 99 % |")
-    emit("| --- | --- | --- | --- | --- | --- |")
-    recipes = {
-        "fast_cnn (speed recipe)": TrainConfig.for_arch("fast_cnn"),
-        "cnn (Keras example, 15 epochs)": TrainConfig.for_arch("cnn", epochs=15, patience=15),
-    }
+def time_to_99_section(data: MnistData) -> Iterator[str]:
+    yield "## 1. Time to 99 % test accuracy\n"
+    yield from table_header(
+        "recipe", "epochs", "training s", "test accuracy (final)", "epoch reaching 99 %", "s to 99 %"
+    )
     results = {}
-    for label, config in recipes.items():
-        r = model_speed.time_to_99(data, config)
-        results[label] = r
-        reached = f"{r['seconds_to_99']:.1f}" if r["seconds_to_99"] else "not reached"
-        emit(
-            f"| {label} | {r['epochs']} | {r['training_seconds']:.1f} | {r['final_accuracy']:.4f} | "
-            f"{r['epoch_to_99'] or '-'} | {reached} |"
-        )
+    for label, config in RECIPES.items():
+        results[label] = model_speed.time_to_99(data, config)
+        yield time_to_99_row(label, results[label])
     fast, example = results.values()
     if fast["seconds_to_99"] and example["seconds_to_99"]:
-        emit(
-            f"\n**Speed-up to 99 %: {example['seconds_to_99'] / fast['seconds_to_99']:.1f}×** "
-            "(Keras example seconds / fast recipe seconds)\n"
-        )
+        yield speed_up_line(fast, example)
 
-    emit("## 2. Training throughput (images/s, second epoch, 10,800 images)\n")
-    emit("| architecture | images/s |")
-    emit("| --- | --- |")
-    for arch in ("mlp", "cnn", "fast_cnn", "deep_cnn"):
-        emit(f"| {arch} | {model_speed.training_throughput(data, arch):,.0f} |")
 
-    emit("\n## 3. Prediction latency\n")
-    emit(
+def throughput_section(data: MnistData) -> Iterator[str]:
+    yield "## 2. Training throughput (images/s, second epoch, 10,800 images)\n"
+    yield from table_header("architecture", "images/s")
+    for arch in ARCHS:
+        yield f"| {arch} | {model_speed.training_throughput(data, arch):,.0f} |"
+
+
+def latency_section(data: MnistData) -> Iterator[str]:
+    yield "\n## 3. Prediction latency\n"
+    yield (
         "Single image from the Draw page's canvas (280×280 RGBA → preprocessing → model), after warm-up. "
         "The Draw page uses the compiled pass (`predict_digit`: `model(x)` traced once as a `tf.function`).\n"
     )
-    emit(
-        "| model | compiled p50 ms | p95 ms | eager `model(x)` p50 ms | p95 ms "
-        "| `model.predict` p50 ms | p95 ms | test set (10,000) batch s |"
+    yield from table_header(
+        "model",
+        "compiled p50 ms",
+        "p95 ms",
+        "eager `model(x)` p50 ms",
+        "p95 ms",
+        "`model.predict` p50 ms",
+        "p95 ms",
+        "test set (10,000) batch s",
     )
-    emit("| --- | --- | --- | --- | --- | --- | --- | --- |")
     canvas = model_speed.canvas_with_a_digit(data)
-    for arch in ("mlp", "cnn", "fast_cnn", "deep_cnn"):
-        model = train(TrainConfig.for_arch(arch, epochs=1, train_limit=2000), data).model
-        lat = model_speed.single_image_latency(model, canvas)
-        batch = model_speed.batch_evaluation_seconds(model, data)
-        emit(
-            f"| {arch} | {lat['compiled_p50_ms']:.2f} | {lat['compiled_p95_ms']:.2f} "
-            f"| {lat['eager_p50_ms']:.2f} | {lat['eager_p95_ms']:.2f} "
-            f"| {lat['predict_p50_ms']:.1f} | {lat['predict_p95_ms']:.1f} | {batch:.2f} |"
-        )
+    for arch in ARCHS:
+        model = train(TrainConfig.for_arch(arch, **LATENCY_MODEL), data).model
+        latency = model_speed.single_image_latency(model, canvas)
+        yield latency_row(arch, latency, model_speed.batch_evaluation_seconds(model, data))
 
-    if not args.skip_dashboard:
-        from benchmarks import dashboard_speed
 
-        emit("\n## 4–5. The dashboard in a real browser\n")
-        for line in dashboard_speed.run():
-            emit(line)
+# ---- formatting ----------------------------------------------------------------------------------
 
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text("\n".join(lines) + "\n")
-    print(f"\nwritten to {REPORT}")
-    return 0
+
+def table_header(*columns: str) -> list[str]:
+    """A markdown table's header row and separator."""
+    return ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+
+
+def time_to_99_row(label: str, result: dict) -> str:
+    reached = f"{result['seconds_to_99']:.1f}" if result["seconds_to_99"] else "not reached"
+    return (
+        f"| {label} | {result['epochs']} | {result['training_seconds']:.1f} | {result['final_accuracy']:.4f} | "
+        f"{result['epoch_to_99'] or '-'} | {reached} |"
+    )
+
+
+def speed_up_line(fast: dict, example: dict) -> str:
+    return (
+        f"\n**Speed-up to 99 %: {example['seconds_to_99'] / fast['seconds_to_99']:.1f}×** "
+        "(Keras example seconds / fast recipe seconds)\n"
+    )
+
+
+def latency_row(arch: str, latency: dict, batch_seconds: float) -> str:
+    return (
+        f"| {arch} | {latency['compiled_p50_ms']:.2f} | {latency['compiled_p95_ms']:.2f} "
+        f"| {latency['eager_p50_ms']:.2f} | {latency['eager_p95_ms']:.2f} "
+        f"| {latency['predict_p50_ms']:.1f} | {latency['predict_p95_ms']:.1f} | {batch_seconds:.2f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from core.errors import ConfigError
+
 # Settings that differ per architecture when the user does not give them.
 ARCHITECTURE_DEFAULTS = {
     # The seed design (TensorFlow's beginner MLP).
@@ -67,12 +69,12 @@ class TrainConfig:
     def for_arch(cls, arch: str, **overrides) -> TrainConfig:
         """A config with the architecture's defaults, then `overrides` (None values ignored)."""
         if arch not in ARCHITECTURE_DEFAULTS:
-            raise ValueError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURE_DEFAULTS)}")
+            raise ConfigError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURE_DEFAULTS)}")
         given = {key: value for key, value in overrides.items() if value is not None}
         return cls(arch=arch, **{**ARCHITECTURE_DEFAULTS[arch], **given}).validated()
 
     def validated(self) -> TrainConfig:
-        """Return self, or raise ValueError naming the first setting out of range."""
+        """Return self, or raise ConfigError naming the first setting out of range."""
         checks = [
             (self.arch in ARCHITECTURE_DEFAULTS, f"unknown architecture {self.arch!r}"),
             (all(units > 0 for units in self.hidden_units), "hidden units must be positive"),
@@ -89,7 +91,7 @@ class TrainConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ValueError(message)
+                raise ConfigError(message)
         return self
 
     def with_changes(self, **changes) -> TrainConfig:

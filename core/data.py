@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from core.errors import DataFormatError, DataSourceError, DigitLabError
+from core.errors import ConfigError, DataFormatError, DataSourceError, DigitLabError
 from core.idx import read_images_and_labels
 
 SOURCES = ("auto", "folder", "keras", "sample")
@@ -144,7 +144,7 @@ def split_validation(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Carve a stratified, seeded validation split: (x_train, y_train, x_val, y_val)."""
     if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation fraction must be between 0 and 1, got {fraction}")
+        raise ConfigError(f"validation fraction must be between 0 and 1, got {fraction}")
     x_train, x_val, y_train, y_val = train_test_split(
         images, labels, test_size=fraction, stratify=labels, random_state=seed
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from core.errors import ConfigError
 from core.models import INPUT_SHAPE
 
 
@@ -13,9 +14,9 @@ def build_ensemble(members: list[keras.Model], name: str = "ensemble") -> keras.
     The members are renamed member_1, member_2, … (names must be unique): pass fresh models.
     """
     if len(members) < 2:
-        raise ValueError("an ensemble needs at least two models")
+        raise ConfigError("an ensemble needs at least two models")
     if len({id(member) for member in members}) != len(members):
-        raise ValueError("each member of an ensemble must be a distinct model")
+        raise ConfigError("each member of an ensemble must be a distinct model")
     for index, member in enumerate(members, start=1):
         member.name = f"member_{index}_{member.name}"
     image = keras.Input(shape=INPUT_SHAPE, name="image")

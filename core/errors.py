@@ -5,6 +5,15 @@ class DigitLabError(Exception):
     """Base class of every error this project raises on purpose."""
 
 
+class ConfigError(DigitLabError, ValueError):
+    """A setting is out of range or inconsistent (a training configuration, a split, an ensemble).
+
+    Also a ValueError: in Python's own terms it is a bad value, so callers of the library that
+    catch ValueError around a bad setting (the usual idiom) keep working, while the commands
+    catch DigitLabError only and so never mask a ValueError raised by a bug deeper down.
+    """
+
+
 class DataFormatError(DigitLabError):
     """A data file is malformed (the message names the file and the problem)."""
 

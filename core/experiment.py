@@ -12,6 +12,7 @@ import tensorflow as tf
 from core.config import TrainConfig
 from core.data import MnistData
 from core.evaluation import Evaluation, evaluate
+from core.record import DataSummary, RunRecord, TestMetrics
 from core.runs import RunInfo, RunStore
 from core.training import ProgressListener, TrainResult, train
 
@@ -39,26 +40,22 @@ def run_experiment(
     return ExperimentResult(run, training, evaluation)
 
 
-def make_record(config: TrainConfig, data: MnistData, training: TrainResult, evaluation: Evaluation) -> dict:
-    """The contents of run.json."""
-    return {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "data": {
-            **data.summary(),
-            "train_used": training.train_count,
-            "validation": training.validation_count,
-        },
-        "history": training.history,
-        "best_epoch": training.best_epoch,
-        "stopped_epoch": training.stopped_epoch,
-        "early_stopped": training.early_stopped,
-        "training_seconds": round(training.seconds, 3),
-        "test_metrics": evaluation.summary(),
-        "parameters": int(training.model.count_params()),
-        "versions": {
+def make_record(config: TrainConfig, data: MnistData, training: TrainResult, evaluation: Evaluation) -> RunRecord:
+    """The contents of run.json (the store adds the run id and creation time)."""
+    return RunRecord(
+        config=config,
+        seed=config.seed,
+        data=DataSummary(**data.summary(), train_used=training.train_count, validation=training.validation_count),
+        history=tuple(training.history),
+        best_epoch=training.best_epoch,
+        stopped_epoch=training.stopped_epoch,
+        early_stopped=training.early_stopped,
+        training_seconds=round(training.seconds, 3),
+        test_metrics=TestMetrics.from_dict(evaluation.summary()),
+        parameters=int(training.model.count_params()),
+        versions={
             "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "python": platform.python_version(),
         },
-    }
+    )

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import keras
 
 from core.config import TrainConfig
 from core.errors import ModelFileError, RunStoreError
+from core.record import RunRecord
 
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
@@ -37,15 +38,20 @@ class RunInfo:
 
     run_id: str
     path: Path
-    record: dict
+    record: RunRecord
 
     @property
     def config(self) -> TrainConfig:
-        return TrainConfig.from_dict(self.record.get("config", {}))
+        return self.record.config
 
     @property
     def test_accuracy(self) -> float | None:
-        return self.record.get("test_metrics", {}).get("accuracy")
+        return self.record.test_metrics.accuracy
+
+    @property
+    def study(self) -> str | None:
+        """The hyperparameter study this run is a trial of (core.tuning tags its runs), if any."""
+        return self.config.tags.get("study")
 
     @property
     def label(self) -> str:
@@ -72,7 +78,7 @@ class RunStore:
 
     # ---- writing ---------------------------------------------------------------------------
 
-    def save(self, model: keras.Model, record: dict, name: str = "") -> RunInfo:
+    def save(self, model: keras.Model, record: RunRecord, name: str = "") -> RunInfo:
         """Save a model and its record as a new run; returns it. The id derives from `name`."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -82,7 +88,7 @@ class RunStore:
             raise RunStoreError(f"cannot write to the run store {self.root}: {error}") from error
         try:
             created = datetime.now(UTC)
-            record = {**record, "created": created.isoformat(timespec="seconds")}
+            record = replace(record, created=created.isoformat(timespec="seconds"))
             model.save(staging / MODEL_FILE)
             return self._publish(staging, record, base_id=make_run_id(name, created))
         except OSError as error:
@@ -90,15 +96,15 @@ class RunStore:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
-    def _publish(self, staging: Path, record: dict, base_id: str) -> RunInfo:
+    def _publish(self, staging: Path, record: RunRecord, base_id: str) -> RunInfo:
         """Rename the staging folder to a free run id; a rename never replaces a full folder."""
         for attempt in range(1000):
             run_id = base_id if attempt == 0 else f"{base_id}-{attempt + 1}"
             target = self.root / run_id
             if target.exists():
                 continue
-            record = {**record, "run_id": run_id}
-            _write_json(staging / RECORD_FILE, record)
+            record = replace(record, run_id=run_id)
+            _write_json(staging / RECORD_FILE, record.to_dict())
             try:
                 os.rename(staging, target)
             except OSError:  # another process took this id between the check and the rename
@@ -138,7 +144,7 @@ class RunStore:
                 runs.append(self._read(path))
             except RunStoreError as error:
                 damaged.append(DamagedRun(path.name, path, str(error)))
-        runs.sort(key=lambda run: (run.record.get("created", ""), run.run_id), reverse=True)
+        runs.sort(key=lambda run: (run.record.created, run.run_id), reverse=True)
         return runs, damaged
 
     def get(self, run_id: str) -> RunInfo:
@@ -163,11 +169,15 @@ class RunStore:
         if not model_path.is_file() or model_path.stat().st_size == 0:
             raise RunStoreError(f"{path.name}: {MODEL_FILE} is missing or empty")
         try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
+            raw = json.loads(record_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             raise RunStoreError(f"{path.name}: {RECORD_FILE} is unreadable ({error})") from error
-        if not isinstance(record, dict) or not isinstance(record.get("config"), dict):
+        if not isinstance(raw, dict) or not isinstance(raw.get("config"), dict):
             raise RunStoreError(f"{path.name}: {RECORD_FILE} has no run configuration")
+        try:
+            record = RunRecord.from_dict(raw)
+        except (TypeError, ValueError, AttributeError) as error:  # a value of the wrong kind in the file
+            raise RunStoreError(f"{path.name}: {RECORD_FILE} is malformed ({error})") from error
         return RunInfo(path.name, path, record)
 
 

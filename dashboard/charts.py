@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,7 +15,7 @@ TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
 DIGITS = [str(d) for d in range(10)]
 
 
-def live_curves(history: list[dict] | tuple[dict, ...]) -> go.Figure:
+def live_curves(history: Sequence[dict]) -> go.Figure:
     """A small loss chart for the sidebar while training runs."""
     epochs = [row["epoch"] for row in history]
     figure = go.Figure()
@@ -31,7 +33,7 @@ def live_curves(history: list[dict] | tuple[dict, ...]) -> go.Figure:
     return figure
 
 
-def training_curves(history: list[dict], best_epoch: int | None, stopped_epoch: int | None) -> go.Figure:
+def training_curves(history: Sequence[dict], best_epoch: int | None, stopped_epoch: int | None) -> go.Figure:
     """Loss and accuracy per epoch, training vs validation, with best and stopping epochs marked."""
     table = pd.DataFrame(history)
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)

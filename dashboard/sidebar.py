@@ -162,7 +162,7 @@ def finish_job(status: JobStatus) -> None:
 def render_run_loader() -> None:
     with st.expander("Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None):
         runs, damaged = state.run_store().list_runs()
-        studies = sorted({run.config.tags.get("study") for run in runs} - {None})
+        studies = sorted({run.study for run in runs} - {None})
         if studies:
             study = st.selectbox(
                 "Show",
@@ -171,7 +171,7 @@ def render_run_loader() -> None:
                 format_func=lambda s: s if s == "all runs" else f"trials of study {s}",
             )
             if study != "all runs":
-                runs = [run for run in runs if run.config.tags.get("study") == study]
+                runs = [run for run in runs if run.study == study]
         if runs:
             labels = {run.run_id: run.label for run in runs}
             chosen = st.selectbox("Saved runs (newest first)", list(labels), format_func=labels.get, key="run_picker")

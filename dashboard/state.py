@@ -14,6 +14,7 @@ from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
 from core.evaluation import Evaluation, evaluate
 from core.jobs import JobManager
+from core.record import RunRecord
 from core.runs import RunInfo, RunStore, load_model_file
 
 ACTIVE_KEY = "active_model"
@@ -98,8 +99,9 @@ class ActiveModel:
         return evaluation_of(self.key, data.description, self.model)
 
     @property
-    def record(self) -> dict:
-        return self.run.record if self.run else {}
+    def record(self) -> RunRecord | None:
+        """The saved run's record; None for an ensemble or an uploaded file."""
+        return self.run.record if self.run else None
 
 
 def activate_run(run: RunInfo) -> None:

@@ -50,7 +50,7 @@ runs, _ = state.run_store().list_runs()
 job = session_job_status()
 
 if active is not None:
-    accuracy = active.record.get("test_metrics", {}).get("accuracy")
+    accuracy = active.run.test_accuracy if active.run else None
     summary = f"**Active model:** {active.label}"
     st.success(summary + (f" — test accuracy {accuracy:.2%}" if accuracy is not None else ""))
 else:

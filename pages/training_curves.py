@@ -8,8 +8,7 @@ from dashboard import charts, state
 st.title("Training curves")
 active = state.require_active_model()
 record = active.record
-history = record.get("history", [])
-if not history:
+if record is None or not record.history:
     if active.ensemble_runs:
         st.info("An ensemble has no training history of its own; load a member run to see its curves.")
         st.dataframe(
@@ -23,43 +22,43 @@ if not history:
         st.info("This model has no training history (it was uploaded, not trained here).")
     st.stop()
 
-best, stopped = record.get("best_epoch"), record.get("stopped_epoch")
-config = record.get("config", {})
+best, stopped, config = record.best_epoch, record.stopped_epoch, record.config
+accuracy = record.test_metrics.accuracy
 columns = st.columns(4)
-columns[0].metric("Test accuracy", f"{record['test_metrics']['accuracy']:.2%}")
+columns[0].metric("Test accuracy", "n/a" if accuracy is None else f"{accuracy:.2%}")
 columns[1].metric("Best epoch (lowest val. loss)", best)
-columns[2].metric("Epochs run", f"{stopped} / {config.get('epochs')}")
-columns[3].metric("Training time", f"{record.get('training_seconds', 0):.1f} s")
-if record.get("early_stopped"):
+columns[2].metric("Epochs run", f"{stopped} / {config.epochs}")
+columns[3].metric("Training time", f"{record.training_seconds:.1f} s")
+if record.early_stopped:
     st.caption(
-        f"Early stopping ended training after epoch {stopped} (patience {config.get('patience')}); "
+        f"Early stopping ended training after epoch {stopped} (patience {config.patience}); "
         f"the weights of epoch {best} were kept."
     )
 
-st.plotly_chart(charts.training_curves(history, best, stopped), key="training_curves")
+st.plotly_chart(charts.training_curves(record.history, best, stopped), key="training_curves")
 st.caption("Dashed green line: best epoch (weights kept). Dotted grey line: last epoch run.")
 
 with st.expander("Per-epoch table"):
-    st.dataframe(pd.DataFrame(history).set_index("epoch"), width="stretch")
+    st.dataframe(pd.DataFrame(record.history).set_index("epoch"), width="stretch")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Configuration")
     st.dataframe(
-        pd.DataFrame({"value": {key: str(value) for key, value in config.items()}}),
+        pd.DataFrame({"value": {key: str(value) for key, value in config.to_dict().items()}}),
         width="stretch",
         height="content",  # all settings, not the first ten behind an inner scrollbar
     )
 with right:
     st.subheader("Data and environment")
-    data = record.get("data", {})
+    data = record.data
     facts = {
-        "data source": data.get("description"),
-        "training images": data.get("train_used"),
-        "validation images": data.get("validation"),
-        "test images": data.get("test"),
-        "parameters": record.get("parameters"),
-        "created": record.get("created"),
-        **{f"{name} version": version for name, version in record.get("versions", {}).items()},
+        "data source": data.description,
+        "training images": data.train_used,
+        "validation images": data.validation,
+        "test images": data.test,
+        "parameters": record.parameters,
+        "created": record.created,
+        **{f"{name} version": version for name, version in record.versions.items()},
     }
     st.dataframe(pd.DataFrame({"value": {k: str(v) for k, v in facts.items()}}), width="stretch")

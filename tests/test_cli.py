@@ -1,22 +1,50 @@
-"""The command lines (train, evaluate) end to end on a small subset, and their handling of bad input."""
+"""The command line (`python -m core train|evaluate`) end to end on a small subset, and its handling of bad input.
+
+The tune command is tested with the recipes (tests/test_recipes.py).
+"""
 
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
+from core.cli import COMMANDS, main
 from core.config import TrainConfig
-from core.evaluate import main as evaluate_main
 from core.evaluation import predict_probabilities
 from core.experiment import run_experiment
 from core.runs import RunStore
-from core.train import main
 from tests.test_idx import write_mnist_folder
+
+# `python -m core --help`, then whether TensorFlow was imported on the way.
+HELP_PROBE = """
+import atexit, runpy, sys
+atexit.register(lambda: print("tensorflow imported:", "tensorflow" in sys.modules))
+sys.argv = ["core", "--help"]
+runpy.run_module("core", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_help_lists_every_command_without_loading_tensorflow():
+    done = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert all(command in done.stdout for command in COMMANDS)
+    assert "tensorflow imported: False" in done.stdout
+
+
+def test_each_command_lists_its_options(capsys):
+    for command, option in (("train", "--arch"), ("evaluate", "RUN_ID"), ("tune", "--trials")):
+        with pytest.raises(SystemExit) as exit_info:
+            main([command, "--help"])
+        out = capsys.readouterr().out
+        assert exit_info.value.code == 0
+        assert f"python -m core {command}" in out and option in out and "--runs-dir" in out
 
 
 def test_cli_trains_evaluates_saves_and_summarises(tmp_path, capsys):
     code = main(
         [
+            "train",
             "--source",
             "sample",
             "--epochs",
@@ -43,16 +71,24 @@ def test_cli_trains_evaluates_saves_and_summarises(tmp_path, capsys):
 def test_cli_reports_malformed_data_in_one_line(tmp_path, capsys):
     write_mnist_folder(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08")
-    code = main(["--data-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")])
+    code = main(["train", "--data-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and "train-labels-idx1-ubyte" in err and err.startswith("error:")
 
 
+def test_cli_reports_a_setting_out_of_range_in_one_line(tmp_path, capsys):
+    code = main(["train", "--dropout", "2", "--source", "sample", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("error:") and "dropout" in err and "\n" not in err
+    assert RunStore(tmp_path).list_runs() == ([], [])
+
+
 def test_cli_rejects_bad_values_without_traceback(tmp_path):
     for args in (["--arch", "transformer"], ["--dropout", "2"], ["--hidden-units", "a,b"]):
         done = subprocess.run(
-            [sys.executable, "-m", "core.train", "--source", "sample", "--runs-dir", str(tmp_path), *args],
+            [sys.executable, "-m", "core", "train", "--source", "sample", "--runs-dir", str(tmp_path), *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -69,7 +105,7 @@ def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small
         config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), seed=seed, name=f"member {seed}")
         run_ids.append(run_experiment(config, small_data, store).run.run_id)
 
-    code = evaluate_main([*run_ids, "--source", "sample", "--runs-dir", str(tmp_path)])
+    code = main(["evaluate", *run_ids, "--source", "sample", "--runs-dir", str(tmp_path)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -82,7 +118,7 @@ def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small
 
 
 def test_evaluate_cli_reports_an_unknown_run_in_one_line(tmp_path, capsys):
-    code = evaluate_main(["no-such-run", "--source", "sample", "--runs-dir", str(tmp_path)])
+    code = main(["evaluate", "no-such-run", "--source", "sample", "--runs-dir", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("error: no run 'no-such-run'") and "\n" not in err

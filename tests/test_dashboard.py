@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.experiment import run_experiment
 from core.runs import MODEL_FILE, RECORD_FILE, RunStore
+from tests.test_runs import RUN_V1
 
 HOME = Path(__file__).resolve().parents[1] / "dashboard" / "Home.py"
 ANALYSIS_PAGES = ["training_curves", "class_metrics", "misclassifications", "weights", "activations", "draw"]
@@ -83,11 +84,16 @@ def button(at: AppTest, label: str, area=None):
     return matches[0]
 
 
-def load_run(at: AppTest, run_id: str) -> None:
-    at.selectbox(key="run_picker").set_value(run_id)
-    button(at, "Load run").click()
+def press(at: AppTest, label: str) -> None:
+    """Click the one button with this label and rerun the app."""
+    button(at, label).click()
     at.run()
     assert_no_exception(at)
+
+
+def load_run(at: AppTest, run_id: str) -> None:
+    at.selectbox(key="run_picker").set_value(run_id)
+    press(at, "Load run")
 
 
 def texts(elements) -> list[str]:
@@ -334,6 +340,33 @@ def test_loading_another_run_switches_the_active_model(monkeypatch, runs):
     assert at.main.dataframe[1].value.loc["hidden_units", "value"] == "[24]"
 
 
+def test_training_curves_show_a_run_saved_before_record_versions(monkeypatch, store_copy):
+    root, ids = store_copy
+    raw = json.loads(RUN_V1.read_text(encoding="utf-8"))
+    old = root / "20200101-000000-version-1"
+    old.mkdir()
+    shutil.copy(RUN_V1, old / RECORD_FILE)
+    shutil.copy(root / ids["alpha"] / MODEL_FILE, old / MODEL_FILE)
+    at = start_app(monkeypatch, root)
+    load_run(at, old.name)
+    go(at, "training_curves")
+    metrics = {m.label: m.value for m in at.main.metric}
+    assert metrics["Test accuracy"] == f"{raw['test_metrics']['accuracy']:.2%}"
+    assert metrics["Epochs run"] == f"{raw['stopped_epoch']} / {raw['config']['epochs']}"
+    assert len(charts(at)["training_curves"]["data"]) >= 4
+
+
+def test_an_ensemble_has_no_curves_but_lists_its_members(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    at.multiselect(key="ensemble_picker").set_value([ids["alpha"], ids["beta"]]).run()
+    press(at, "Load ensemble")
+    assert "ensemble of 2 runs" in sidebar_success(at)
+    go(at, "training_curves")
+    assert any("no training history of its own" in i for i in texts(at.main.info))
+    assert sorted(at.main.dataframe[0].value["member"]) == sorted([ids["alpha"], ids["beta"]])
+
+
 def test_damaged_run_folders_are_reported_and_skipped(monkeypatch, store_copy):
     root, ids = store_copy
     broken = root / "20200101-000000-broken"
@@ -412,7 +445,7 @@ def test_training_from_the_sidebar_form_activates_the_new_run(monkeypatch, store
     runs_now, _ = RunStore(root).list_runs()
     new = [run for run in runs_now if run.run_id not in ids.values()]
     assert len(new) == 1 and "sidebar-run" in new[0].run_id
-    assert new[0].config.epochs == 1 and new[0].record["stopped_epoch"] == 1
+    assert new[0].config.epochs == 1 and new[0].record.stopped_epoch == 1
     assert f"**Active model:** {new[0].label}" in texts(at.sidebar.success)
     assert at.selectbox(key="run_picker").options[0] == new[0].label  # newest first
     go(at, "training_curves")

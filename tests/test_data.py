@@ -8,7 +8,7 @@ import pytest
 
 from core import data as data_module
 from core.data import load_mnist, normalize, split_validation
-from core.errors import DataSourceError
+from core.errors import ConfigError, DataSourceError
 from tests.test_idx import write_mnist_folder
 
 
@@ -99,6 +99,12 @@ def test_validation_split_is_stratified_disjoint_and_reproducible(sample_data):
     np.testing.assert_array_equal(again[2], x_val)
     other = split_validation(images, labels, fraction=0.1, seed=4)
     assert set(other[2]) != set(x_val)
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1])
+def test_validation_split_refuses_a_fraction_outside_zero_one(sample_data, fraction):
+    with pytest.raises(ConfigError, match="validation fraction"):
+        split_validation(sample_data.x_train, sample_data.y_train, fraction=fraction)
 
 
 def test_normalize_maps_uint8_to_unit_interval():

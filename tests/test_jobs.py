@@ -67,7 +67,7 @@ def test_progress_arrives_and_the_finished_run_is_saved(tmp_path, small_data):
     assert final.test_accuracy == pytest.approx(run.test_accuracy)
     assert 0.1 < final.test_accuracy <= 1.0
     assert run.config == tiny("progress", epochs=3)
-    assert [row["epoch"] for row in run.record["history"]] == [1, 2, 3]
+    assert [row["epoch"] for row in run.record.history] == [1, 2, 3]
     assert final.finished is not None and final.elapsed > 0
     assert manager.active() == []
     assert manager.statuses() == [final]
@@ -154,6 +154,6 @@ def test_two_jobs_at_once_both_finish_as_distinct_runs(tmp_path, small_data):
     assert store.get(statuses["narrow"].run_id).config.hidden_units == (8,)
     for status in statuses.values():
         assert store.get(status.run_id).test_accuracy == pytest.approx(status.test_accuracy)
-        assert len(store.get(status.run_id).record["history"]) == 2
+        assert len(store.get(status.run_id).record.history) == 2
         assert store.load_model(status.run_id).output_shape == (None, 10)
     assert manager.active() == []

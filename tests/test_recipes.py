@@ -3,14 +3,15 @@
 import numpy as np
 import pytest
 
+from core.cli import main
 from core.config import TrainConfig
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
+from core.errors import ConfigError
 from core.evaluation import predict_probabilities
 from core.inspection import first_layer_weights, predict_digit
 from core.models import build_model, learning_rate
 from core.runs import RunStore
 from core.training import train
-from core.tune import main as tune_main
 
 
 @pytest.mark.parametrize("arch", ["fast_cnn", "deep_cnn"])
@@ -60,13 +61,14 @@ def test_ensemble_averages_member_probabilities(small_data):
     )
     assert len(ensemble_members(ensemble)) == 2
     assert inspectable_model(ensemble) is members[0]
-    with pytest.raises(ValueError, match="at least two"):
+    with pytest.raises(ConfigError, match="at least two"):
         build_ensemble(members[:1])
 
 
 def test_tuner_saves_tagged_trials_and_reports_the_best(tmp_path, capsys):
-    code = tune_main(
+    code = main(
         [
+            "tune",
             "--source",
             "sample",
             "--trials",
@@ -87,11 +89,29 @@ def test_tuner_saves_tagged_trials_and_reports_the_best(tmp_path, capsys):
     assert code == 0
     runs, _ = RunStore(tmp_path).list_runs()
     assert len(runs) == 2
-    assert {run.record["config"]["tags"]["study"] for run in runs} == {"unit-study"}
-    assert sorted(run.record["config"]["tags"]["trial"] for run in runs) == [0, 1]
+    assert {run.study for run in runs} == {"unit-study"}
+    assert sorted(run.config.tags["trial"] for run in runs) == [0, 1]
     assert "best trial" in out and "test accuracy" in out and "val acc" in out
 
 
-def test_tuner_refuses_unknown_architectures(tmp_path, capsys):
-    assert tune_main(["--archs", "transformer", "--runs-dir", str(tmp_path)]) == 2
-    assert "unknown archs" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("option", "value", "complaint"),
+    [
+        ("--archs", "mlp,transformer", "unknown architecture"),
+        ("--trials", "0", "at least 1"),
+        ("--minutes", "-1", "greater than 0"),
+    ],
+)
+def test_tuner_refuses_bad_options_before_loading_data(tmp_path, capsys, option, value, complaint):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["tune", option, value, "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert f"argument {option}" in err and complaint in err
+
+
+def test_tuner_reports_a_setting_out_of_range_in_one_line(tmp_path, capsys):
+    code = main(["tune", "--source", "sample", "--trials", "1", "--train-limit", "5", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith("error:") and "train limit" in err and "\n" not in err

@@ -18,6 +18,7 @@ from core.config import TrainConfig
 from core.errors import DataFormatError
 from core.experiment import run_experiment
 from core.idx import read_idx
+from core.record import RunRecord
 from core.runs import STAGING_PREFIX, RunStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +40,8 @@ SLOW_SAVE = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {repo!r})
     import keras
+    from core.config import TrainConfig
+    from core.record import RunRecord
     from core.runs import RunStore
     model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10)])
     original_save = keras.Model.save
@@ -47,7 +50,7 @@ SLOW_SAVE = textwrap.dedent(
         print("model written", flush=True)
         time.sleep(60)  # killed here, between the model file and run.json
     keras.Model.save = slow_save
-    RunStore({store!r}).save(model, {{"config": {{"arch": "mlp"}}}}, name="killed")
+    RunStore({store!r}).save(model, RunRecord(config=TrainConfig()), name="killed")
     """
 )
 
@@ -55,7 +58,7 @@ SLOW_SAVE = textwrap.dedent(
 def test_killing_the_process_mid_save_leaves_no_run(tmp_path, trained_store):
     store_path = tmp_path / "store"
     _, result = trained_store
-    complete = RunStore(store_path).save(result.training.model, {"config": {"arch": "mlp"}}, name="complete")
+    complete = RunStore(store_path).save(result.training.model, RunRecord(config=TrainConfig()), name="complete")
     script = SLOW_SAVE.format(repo=str(REPO), store=str(store_path))
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
@@ -69,7 +72,7 @@ def test_killing_the_process_mid_save_leaves_no_run(tmp_path, trained_store):
     assert len(leftovers) == 1  # crash debris, hidden from listings
     old = time.time() - 7200
     os.utime(leftovers[0], (old, old))
-    RunStore(store_path).save(result.training.model, {"config": {"arch": "mlp"}}, name="next")
+    RunStore(store_path).save(result.training.model, RunRecord(config=TrainConfig()), name="next")
     assert not list(store_path.glob(f"{STAGING_PREFIX}*"))  # stale debris cleaned on the next save
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from core.augmentation import augment_batch, make_augmenter
 from core.config import TrainConfig
+from core.errors import ConfigError
 from core.models import build_model
 from core.training import train
 
@@ -118,9 +119,9 @@ def test_augmented_training_runs(small_data):
 
 
 def test_invalid_settings_are_refused():
-    with pytest.raises(ValueError, match="dropout"):
+    with pytest.raises(ConfigError, match="dropout"):
         TrainConfig.for_arch("mlp", dropout=1.5)
-    with pytest.raises(ValueError, match="unknown architecture"):
+    with pytest.raises(ConfigError, match="unknown architecture"):
         TrainConfig.for_arch("transformer")
 
 

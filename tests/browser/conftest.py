@@ -18,11 +18,9 @@ from core.config import QUICK_MODEL, TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
-from tests.browser.helpers import ConsoleLog, assert_no_exception_boxes, screenshot
-from tests.browser.server import (  # noqa: F401 (re-exported for the test modules)
+from dashboard.server_process import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    DEFAULT_TIMEOUT_MS,
     VIEWPORT,
     free_loopback_port,
     server_environment,
@@ -30,6 +28,7 @@ from tests.browser.server import (  # noqa: F401 (re-exported for the test modul
     stop_process_group,
     wait_for_health,
 )
+from tests.browser.helpers import DEFAULT_TIMEOUT_MS, ConsoleLog, assert_no_exception_boxes, screenshot
 
 OLDER_RUN = TrainConfig.for_arch("mlp", hidden_units=(32,), epochs=2, seed=3, name="older run")
 

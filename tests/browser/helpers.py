@@ -17,6 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
+DEFAULT_TIMEOUT_MS = 30_000  # of every Playwright action
 APP_TIMEOUT_MS = 60_000  # a page's first run may load the model and evaluate the test set
 CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
 MAX_SCREENSHOT_HEIGHT = 6_000

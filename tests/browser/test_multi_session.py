@@ -23,9 +23,18 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.server_process import (
+    VIEWPORT,
+    free_loopback_port,
+    server_environment,
+    start_streamlit,
+    stop_process_group,
+    wait_for_health,
+)
 from dashboard.sidebar import LEARNING_RATES
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_MS,
     MAIN,
     PAGE_HEADINGS,
     ConsoleLog,
@@ -43,15 +52,6 @@ from tests.browser.helpers import (
     sidebar,
     vertical_one,
     wait_for_app,
-)
-from tests.browser.server import (
-    DEFAULT_TIMEOUT_MS,
-    VIEWPORT,
-    free_loopback_port,
-    server_environment,
-    start_streamlit,
-    stop_process_group,
-    wait_for_health,
 )
 
 pytestmark = pytest.mark.browser
@@ -289,7 +289,7 @@ def filter_digits(models: list[RunInfo]) -> list[int]:
     """A different True digit filter per session, each one its model gets wrong at least once."""
     chosen: list[int] = []
     for run in models:
-        confusion = run.record["test_metrics"]["confusion"]
+        confusion = run.record.test_metrics.confusion
         errors = {digit: sum(confusion[digit]) - confusion[digit][digit] for digit in range(10)}
         chosen.append(next(d for d in FILTER_PREFERENCE if errors[d] and d not in chosen))
     return chosen
@@ -300,10 +300,10 @@ def check_filter(session: Session, digit: int, run: RunInfo) -> None:
     page = session.page
     expect(true_digit_filter(page).locator("input")).to_have_value(str(digit))
     summary = page.locator(MAIN).get_by_text(re.compile(r"misclassified test images match the filters"))
-    metrics = run.record["test_metrics"]
-    row = metrics["confusion"][digit]
+    metrics = run.record.test_metrics
+    row = metrics.confusion[digit]
     matching = sum(row) - row[digit]  # this model's errors on this digit (the run's confusion matrix)
-    expect(summary).to_have_text(f"{matching} of the {metrics['errors']} misclassified test images match the filters.")
+    expect(summary).to_have_text(f"{matching} of the {metrics.errors} misclassified test images match the filters.")
     # Until the rerun ends, Streamlit may still show the previous gallery's stale elements.
     expected = min(matching, 32)
     page.wait_for_function(
@@ -381,7 +381,7 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
             page = session.page
             wait_for_page(page, title)
             if title == "Training curves":
-                epochs_run = f"{run.record['stopped_epoch']} / {run.config.epochs}"
+                epochs_run = f"{run.record.stopped_epoch} / {run.config.epochs}"
                 metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Epochs run")
                 expect(metric).to_contain_text(epochs_run)
             elif title == "Weights":

@@ -1,4 +1,10 @@
-"""Starting and stopping a real `streamlit run dashboard/Home.py` for browser tests and benchmarks."""
+"""Start and stop a dashboard server process (`streamlit run dashboard/Home.py`) and the Chromium that visits it.
+
+Used by the browser tests (tests/browser/) and the benchmarks (benchmarks/dashboard_speed.py).
+It lives here, beside the app it launches, so that neither of them imports the other: benchmarks
+must not depend on tests, nor tests on benchmarks, and the top-level folders are fixed. It is not
+UI code and the app never imports it; it needs only the standard library.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,7 +32,6 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 900}
 HEALTH_TIMEOUT_SECONDS = 90
-DEFAULT_TIMEOUT_MS = 30_000
 
 
 def free_loopback_port() -> int:

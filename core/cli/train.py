@@ -1,0 +1,84 @@
+"""`python -m core train`: train a model, evaluate it on the test set and save the run.
+
+python -m core train --arch cnn --epochs 10
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from core.cli.options import add_data_and_store_options, int_list
+from core.config import ARCHITECTURE_DEFAULTS, SCHEDULES, TrainConfig
+from core.data import MnistData, load_mnist
+from core.experiment import ExperimentResult, run_experiment
+from core.runs import RunStore
+from core.training import ProgressEvent
+
+# Options that set a TrainConfig field of the same name; left out, the architecture's default applies.
+CONFIG_OPTIONS = (
+    "hidden_units",
+    "filters",
+    "schedule",
+    "dropout",
+    "l2",
+    "learning_rate",
+    "epochs",
+    "batch_size",
+    "validation_fraction",
+    "patience",
+    "augment",
+    "seed",
+    "name",
+    "train_limit",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--arch", choices=list(ARCHITECTURE_DEFAULTS), default="mlp")
+    parser.add_argument("--hidden-units", type=int_list, help="comma-separated, e.g. 256,128")
+    parser.add_argument("--filters", type=int_list, help="convolution widths, e.g. 16,32,64")
+    parser.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
+    parser.add_argument("--dropout", type=float)
+    parser.add_argument("--l2", type=float)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--validation-fraction", type=float)
+    parser.add_argument("--patience", type=int)
+    parser.add_argument("--augment", action="store_true", default=None)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--name", help="a name for the run (becomes part of its id)")
+    parser.add_argument("--train-limit", type=int, help="train on the first N training images only")
+    add_data_and_store_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = TrainConfig.for_arch(args.arch, **{option: getattr(args, option) for option in CONFIG_OPTIONS})
+    data = load_mnist(args.source, args.data_dir)
+    counts = data.counts()
+    print(f"data: {data.description} ({counts['train']} train, {counts['test']} test)")
+    result = run_experiment(config, data, RunStore(args.runs_dir), listener=print_epoch)
+    print(format_result(result, data))
+    return 0
+
+
+def print_epoch(event: ProgressEvent) -> None:
+    if event.kind == "epoch":
+        m = event.metrics
+        print(
+            f"epoch {event.epoch}/{event.epochs}: loss {m.get('loss', 0):.4f} "
+            f"acc {m.get('accuracy', 0):.4f} val_loss {m.get('val_loss', 0):.4f} "
+            f"val_acc {m.get('val_accuracy', 0):.4f} ({m.get('seconds', 0):.1f} s)",
+            flush=True,
+        )
+
+
+def format_result(result: ExperimentResult, data: MnistData) -> str:
+    """Where the run was saved, and how it scored and trained."""
+    training = result.training
+    return (
+        f"run {result.run.run_id} saved in {result.run.path}\n"
+        f"data source: {data.source} · test accuracy: {result.evaluation.accuracy:.4f} · "
+        f"macro F1: {result.evaluation.summary()['macro_f1']:.4f} · epochs run: {training.stopped_epoch} "
+        f"(best {training.best_epoch}) · training seconds: {training.seconds:.1f}"
+    )

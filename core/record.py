@@ -1,0 +1,97 @@
+"""The record of a saved run (its run.json) as typed, frozen values rather than a raw dict.
+
+Versions of run.json: 1 has no `schema_version` key (runs saved before this module); 2 adds that
+key and nothing else. `from_dict` reads both, gives missing keys a default (None where a value is
+unknown) and ignores keys it does not know, so runs saved by older and newer versions still load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from core.config import TrainConfig
+
+SCHEMA_VERSION = 2
+FIRST_SCHEMA_VERSION = 1  # a record without the key
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """Where the run's data came from and how many images each split had."""
+
+    source: str = ""
+    description: str = ""
+    train: int | None = None  # training images available
+    test: int | None = None
+    train_used: int | None = None  # after the train limit, minus the validation split
+    validation: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> DataSummary:
+        return cls(**_known_fields(cls, data))
+
+
+@dataclass(frozen=True)
+class TestMetrics:
+    """The run's scores on the test set; every value is None for a run never evaluated."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    accuracy: float | None = None
+    macro_f1: float | None = None
+    weighted_f1: float | None = None
+    errors: int | None = None
+    count: int | None = None
+    per_class: dict = field(default_factory=dict)  # digit or average -> precision, recall, f1-score, support
+    confusion: tuple[tuple[int, ...], ...] = ()  # row = true digit, column = predicted digit
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TestMetrics:
+        values = _known_fields(cls, data)
+        values["confusion"] = tuple(tuple(row) for row in values.get("confusion", ()))
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything a run records about itself: configuration, data, training, test scores, versions."""
+
+    config: TrainConfig
+    data: DataSummary = field(default_factory=DataSummary)
+    history: tuple[dict, ...] = ()  # one row of metrics per epoch run
+    best_epoch: int = 0  # 1-based epoch whose weights were kept; 0 when unknown
+    stopped_epoch: int = 0  # last epoch that ran
+    early_stopped: bool = False
+    training_seconds: float = 0.0
+    test_metrics: TestMetrics = field(default_factory=TestMetrics)
+    parameters: int | None = None
+    versions: dict = field(default_factory=dict)  # library name -> version
+    created: str = ""  # ISO 8601, set by the run store when saving
+    run_id: str = ""  # set by the run store when saving
+    seed: int = 0  # the config's seed, also kept at the top level as in version 1
+    schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
+
+    def to_dict(self) -> dict:
+        """The JSON-ready contents of run.json."""
+        return {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunRecord:
+        """Read a run.json of any version (see the module docstring)."""
+        values = _known_fields(cls, data)
+        config = TrainConfig.from_dict(values.get("config", {}))
+        values.update(
+            config=config,
+            data=DataSummary.from_dict(values.get("data", {})),
+            history=tuple(values.get("history", ())),
+            test_metrics=TestMetrics.from_dict(values.get("test_metrics", {})),
+            seed=values.get("seed", config.seed),
+            schema_version=values.get("schema_version", FIRST_SCHEMA_VERSION),
+        )
+        return cls(**values)
+
+
+def _known_fields(cls: type, data: dict) -> dict:
+    """The entries of `data` that name a field of the dataclass `cls`."""
+    names = {f.name for f in fields(cls)}
+    return {key: value for key, value in data.items() if key in names}
