@@ -7,10 +7,10 @@ import time
 import keras
 import numpy as np
 
+from core.analysis.evaluation import evaluate
+from core.analysis.inspection import predict_digit
 from core.config import TrainConfig
 from core.data import MnistData, normalize
-from core.evaluation import evaluate
-from core.inspection import predict_digit
 from core.preprocessing import digit_from_canvas
 from core.training import train
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from core.analysis.evaluation import Evaluation, evaluate
 from core.config import TrainConfig
 from core.data import MnistData
-from core.evaluation import Evaluation, evaluate
 from core.record import DataSummary, RunRecord, TestMetrics
 from core.runs import RunInfo, RunStore
 from core.training import ProgressListener, TrainResult, train

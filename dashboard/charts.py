@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.inspection import tile_images
+from core.analysis.inspection import tile_images
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
 DIGITS = [str(d) for d in range(10)]

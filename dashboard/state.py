@@ -10,9 +10,9 @@ from pathlib import Path
 import keras
 import streamlit as st
 
+from core.analysis.evaluation import Evaluation, evaluate
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
-from core.evaluation import Evaluation, evaluate
 from core.jobs import JobManager
 from core.record import RunRecord
 from core.runs import RunInfo, RunStore, load_model_file

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from core.inspection import layer_activations
+from core.analysis.inspection import layer_activations
 from dashboard import charts, state
 
 LAST_DRAWN_KEY = "last_drawn_digit"

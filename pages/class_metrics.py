@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.evaluation import most_confused_pairs
+from core.analysis.evaluation import most_confused_pairs
 from dashboard import charts, state
 
 st.title("Per-class metrics")

@@ -4,8 +4,8 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
-from core.inspection import predict_digit
 from core.preprocessing import digit_from_canvas, digit_from_upload
 from dashboard import charts, state
 

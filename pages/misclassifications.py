@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from core.evaluation import misclassified
+from core.analysis.evaluation import misclassified
 from dashboard import charts, state
 
 GALLERY_COLUMNS = 8

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.inspection import class_preference, first_layer_weights
+from core.analysis.inspection import class_preference, first_layer_weights
 from dashboard import charts, state
 
 PREFERENCE_IMAGES = 2000  # test images used to find each unit's favourite digits

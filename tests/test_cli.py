@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
+from core.analysis.evaluation import predict_probabilities
 from core.cli import COMMANDS, main
 from core.config import TrainConfig
-from core.evaluation import predict_probabilities
 from core.experiment import run_experiment
 from core.runs import RunStore
 from tests.test_idx import write_mnist_folder

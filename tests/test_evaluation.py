@@ -6,9 +6,15 @@ import weakref
 import numpy as np
 import pytest
 
+from core.analysis.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
+from core.analysis.inspection import (
+    class_preference,
+    compiled_forward,
+    first_layer_weights,
+    layer_activations,
+    predict_digit,
+)
 from core.config import TrainConfig
-from core.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
-from core.inspection import class_preference, compiled_forward, first_layer_weights, layer_activations, predict_digit
 from core.models import build_model
 
 

@@ -10,8 +10,8 @@ import textwrap
 
 import numpy as np
 
+from core.analysis.inspection import class_preference, iter_layer_outputs, layer_activations
 from core.config import TrainConfig
-from core.inspection import class_preference, iter_layer_outputs, layer_activations
 from core.models import build_model
 from core.runs import load_model_file
 
@@ -23,7 +23,7 @@ CAPPED_PREFERENCE = textwrap.dedent(
     cap = int(sys.argv[2]) * 2**30
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     import numpy as np
-    from core.inspection import class_preference
+    from core.analysis.inspection import class_preference
     from core.runs import load_model_file
     model = load_model_file(sys.argv[1])
     rng = np.random.default_rng(0)

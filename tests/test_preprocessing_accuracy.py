@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core.analysis.evaluation import evaluate
+from core.analysis.inspection import predict_digit
 from core.config import TrainConfig
-from core.evaluation import evaluate
-from core.inspection import predict_digit
 from core.preprocessing import digit_from_canvas
 from core.training import train
 

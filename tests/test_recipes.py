@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
+from core.analysis.evaluation import predict_probabilities
+from core.analysis.inspection import first_layer_weights, predict_digit
 from core.cli import main
 from core.config import TrainConfig
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
 from core.errors import ConfigError
-from core.evaluation import predict_probabilities
-from core.inspection import first_layer_weights, predict_digit
 from core.models import build_model, learning_rate
 from core.runs import RunStore
 from core.training import train

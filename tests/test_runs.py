@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.analysis.evaluation import predict_probabilities
 from core.config import TrainConfig
 from core.errors import ModelFileError, RunStoreError
-from core.evaluation import predict_probabilities
 from core.record import SCHEMA_VERSION, RunRecord
 from core.runs import RunStore, default_store_path
 

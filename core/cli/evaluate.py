@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 
+from core.analysis.evaluation import Evaluation, evaluate
 from core.cli.options import add_data_and_store_options
 from core.data import load_mnist
 from core.ensemble import build_ensemble
-from core.evaluation import Evaluation, evaluate
 from core.runs import RunStore
 
 

@@ -19,6 +19,13 @@ from core.config import TrainConfig
 from core.data import load_mnist, load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.server_process import (
+    free_loopback_port,
+    server_environment,
+    start_streamlit,
+    stop_process_group,
+    wait_for_health,
+)
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
     MAIN,
@@ -28,13 +35,6 @@ from tests.browser.helpers import (
     load_saved_run,
     open_app,
     screenshot,
-)
-from tests.browser.server import (
-    free_loopback_port,
-    server_environment,
-    start_streamlit,
-    stop_process_group,
-    wait_for_health,
 )
 from tests.conftest import FULL_MNIST_DIR
 
