@@ -14,6 +14,7 @@ from core.config import TrainConfig
 from core.data import load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
+from dashboard.page_registry import PAGES as REGISTERED_PAGES
 from dashboard.server_process import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -23,10 +24,10 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from tests.browser.helpers import PAGE_HEADINGS, go_to_page, load_saved_run, open_app
+from tests.browser.helpers import go_to_page, load_saved_run, open_app
 
 ROUNDS = 10
-PAGES = list(PAGE_HEADINGS)
+PAGES = [page.title for page in REGISTERED_PAGES]
 
 
 def resident_kib(pid: int) -> tuple[int, int]:

@@ -56,6 +56,13 @@ def normalize(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / np.float32(255.0)
 
 
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """Images as the models take them: uint8 pixels are normalised, floats are taken as already in [0, 1]."""
+    if images.dtype == np.uint8:
+        return normalize(images)
+    return np.asarray(images, dtype=np.float32)
+
+
 def load_mnist(source: str = "auto", folder: str | os.PathLike | None = None) -> MnistData:
     """Load MNIST from `source`: a folder, Keras' dataset module, or the offline sample.
 

@@ -9,8 +9,6 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.analysis.inspection import tile_images
-
 TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
 DIGITS = [str(d) for d in range(10)]
 
@@ -145,8 +143,20 @@ def probability_bars(probabilities: np.ndarray, true_label: int | None = None, h
     return figure
 
 
-def image_mosaic(images: np.ndarray, columns: int, diverging: bool, unit_label: str, height: int) -> go.Figure:
-    """Many small images (weights, kernels, feature maps) as one heatmap; hover names the image."""
+def image_mosaic(
+    images: np.ndarray,
+    diverging: bool,
+    unit_label: str,
+    columns: int | None = None,
+    tile_height: int = 70,
+    height: int | None = None,
+) -> go.Figure:
+    """Many small images (weights, kernels, feature maps) as one heatmap; hover names the image.
+
+    Without `columns`, 8 per row (16 beyond 32 images); without `height`, `tile_height` per row.
+    """
+    columns = columns or (16 if len(images) > 32 else 8)
+    height = height or tile_height * int(np.ceil(len(images) / columns)) + 40
     mosaic, owner = tile_images(images, columns)
     if diverging:
         limit = float(np.nanmax(np.abs(mosaic))) or 1.0
@@ -209,3 +219,20 @@ def digit_bars(values: np.ndarray, y_title: str, height: int = 240) -> go.Figure
         yaxis_title=y_title,
     )
     return figure
+
+
+def tile_images(images: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Arrange (n, h, w) images in a grid separated by NaN gaps.
+
+    Returns the mosaic and, per mosaic pixel, the index of the image it belongs to (-1 in gaps).
+    """
+    count, height, width = images.shape
+    rows = int(np.ceil(count / columns))
+    shape = (rows * (height + gap) - gap, columns * (width + gap) - gap)
+    mosaic = np.full(shape, np.nan, dtype=np.float32)
+    owner = np.full(shape, -1, dtype=np.int32)
+    for index, image in enumerate(images):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        mosaic[top : top + height, left : left + width] = image
+        owner[top : top + height, left : left + width] = index
+    return mosaic, owner

@@ -11,13 +11,19 @@ import keras
 import streamlit as st
 
 from core.analysis.evaluation import Evaluation, evaluate
+from core.analysis.inspection import ClassPreference, class_preference
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
 from core.record import RunRecord
 from core.runs import RunInfo, RunStore, load_model_file
+from dashboard.page_registry import HOME
 
 ACTIVE_KEY = "active_model"
+# Session-state keys that several pages share.
+SELECTED_TEST_INDEX_KEY = "selected_test_index"  # set by Misclassifications' Inspect, read by Activations
+LAST_DRAWN_DIGIT_KEY = "last_drawn_digit"  # the 28×28 of the last drawing, set by Draw, read by Activations
+PREFERENCE_IMAGES = 2000  # test images used to find each first-layer unit's favourite digits
 UPLOADS_KEY = "uploaded_models"
 
 
@@ -65,6 +71,18 @@ def evaluation_of(model_key: str, data_description: str, _model: keras.Model) ->
     """One batched pass over the test set per model (and data), shared by all pages and sessions."""
     data, _ = load_data()
     return evaluate(_model, data.x_test, data.y_test)
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring which digits excite each unit…")
+def _class_preference(model_key: str, data_description: str, _model: keras.Model) -> ClassPreference:
+    data, _ = load_data()
+    return class_preference(_model, data.x_test[:PREFERENCE_IMAGES], data.y_test[:PREFERENCE_IMAGES])
+
+
+def class_preference_of(active: ActiveModel) -> ClassPreference:
+    """The inspected model's first-layer preference per digit, computed once per model and data."""
+    data, _ = load_data()
+    return _class_preference(active.key, data.description, active.inspected_model)
 
 
 # ---- the session's active model ------------------------------------------------------------------
@@ -144,6 +162,6 @@ def require_active_model() -> ActiveModel:
             "or go to **Home** for a one-click quick model.",
             icon=":material/model_training:",
         )
-        st.page_link("../pages/home.py", label="Go to Home", icon=":material/home:")
+        st.page_link(HOME.path, label="Go to Home", icon=":material/home:")
         st.stop()
     return active

@@ -5,35 +5,34 @@ import streamlit as st
 
 from core.analysis.inspection import layer_activations
 from dashboard import charts, state
+from dashboard.page_registry import heading_of
 
-LAST_DRAWN_KEY = "last_drawn_digit"
-SELECTED_KEY = "selected_test_index"
 RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at during inference
 
-st.title("Activations")
+st.title(heading_of(__file__))
 active = state.require_active_model()
 model = state.model_to_inspect(active)
 data, _ = state.load_data()
 
 sources = ["test image by index"]
-if st.session_state.get(SELECTED_KEY) is not None:
+if st.session_state.get(state.SELECTED_TEST_INDEX_KEY) is not None:
     sources.append("image selected in Misclassifications")
-if st.session_state.get(LAST_DRAWN_KEY) is not None:
+if st.session_state.get(state.LAST_DRAWN_DIGIT_KEY) is not None:
     sources.append("last drawn digit")
 source = st.radio("Image", sources, horizontal=True, key="activation_source")
 
 if source == "last drawn digit":
-    image = np.asarray(st.session_state[LAST_DRAWN_KEY], dtype=np.float32)
+    image = np.asarray(st.session_state[state.LAST_DRAWN_DIGIT_KEY], dtype=np.float32)
     caption = "your drawing, as the model sees it"
 else:
-    default = st.session_state.get(SELECTED_KEY) if source.startswith("image selected") else None
+    default = st.session_state.get(state.SELECTED_TEST_INDEX_KEY) if source.startswith("image selected") else None
     # A keyed widget keeps its value when its default changes: one key per selected image.
     key = "activation_index" if default is None else f"activation_index_selected_{default}"
     index = st.number_input("Test image index", 0, len(data.y_test) - 1, int(default or 0), key=key)
-    image = data.x_test[index].astype(np.float32) / 255
+    image = data.x_test[index]
     caption = f"test image #{index} (true digit {int(data.y_test[index])})"
 
-activations = layer_activations(model, (image * 255).round().astype(np.uint8)[None])
+activations = layer_activations(model, image[None])
 input_column, output_column = st.columns([1, 3])
 input_column.image(image, width=160, caption=caption, clamp=True)
 with output_column:
@@ -51,9 +50,7 @@ for position, layer in enumerate(model.layers[:-1], start=1):
     st.markdown(f"**{position}. `{layer.name}`** · {kind} · output shape {values.shape}")
     if values.ndim == 3:  # feature maps (height, width, channels)
         maps = np.transpose(values, (2, 0, 1))
-        columns = 16 if len(maps) > 32 else 8
-        rows = int(np.ceil(len(maps) / columns))
-        figure = charts.image_mosaic(maps, columns, diverging=False, unit_label="feature map", height=60 * rows + 30)
+        figure = charts.image_mosaic(maps, diverging=False, unit_label="feature map", tile_height=60)
     else:
         active_units = int((values > 0).sum())
         figure = charts.unit_heatmap(values, f"{active_units} of {values.size} units active")

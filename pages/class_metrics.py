@@ -1,12 +1,15 @@
 """Per-class metrics: precision, recall, F1, support, the confusion matrix and the most confused pairs."""
 
+from dataclasses import asdict
+
 import pandas as pd
 import streamlit as st
 
 from core.analysis.evaluation import most_confused_pairs
 from dashboard import charts, state
+from dashboard.page_registry import heading_of
 
-st.title("Per-class metrics")
+st.title(heading_of(__file__))
 active = state.require_active_model()
 evaluation = active.evaluation()
 report = evaluation.report
@@ -15,7 +18,7 @@ columns = st.columns(4)
 columns[0].metric("Test accuracy", f"{evaluation.accuracy:.2%}")
 columns[1].metric("Macro F1", f"{report.loc['macro avg', 'f1-score']:.4f}")
 columns[2].metric("Weighted F1", f"{report.loc['weighted avg', 'f1-score']:.4f}")
-columns[3].metric("Errors", f"{int((evaluation.predictions != evaluation.labels).sum())} / {len(evaluation.labels)}")
+columns[3].metric("Errors", f"{evaluation.errors} / {len(evaluation.labels)}")
 
 left, right = st.columns([2, 3])
 with left:
@@ -40,8 +43,9 @@ with right:
     st.markdown("**Most confused pairs**")
     pairs = most_confused_pairs(evaluation.confusion, top=8)
     if pairs:
-        table = pd.DataFrame(pairs, columns=["true", "predicted", "errors"])
-        table["share of true digit"] = [count / max(1, evaluation.confusion[true].sum()) for true, _, count in pairs]
+        table = pd.DataFrame([asdict(pair) for pair in pairs]).rename(
+            columns={"count": "errors", "share_of_true": "share of true digit"}
+        )
         st.dataframe(table.style.format({"share of true digit": "{:.2%}"}), hide_index=True, width="stretch")
     else:
         st.caption("No errors at all.")

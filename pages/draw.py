@@ -8,20 +8,20 @@ from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
 from core.preprocessing import digit_from_canvas, digit_from_upload
 from dashboard import charts, state
+from dashboard.page_registry import heading_of
 
 CANVAS_SIZE = 280
 STROKE_WIDTH = 22
 CANVAS_ROUND_KEY = "canvas_round"  # a new canvas key empties the canvas
-LAST_DRAWN_KEY = "last_drawn_digit"
 
-st.title("Draw a digit")
+st.title(heading_of(__file__))
 active = state.require_active_model()
 model = active.model
 
 
 def show_prediction(digit: np.ndarray, source: str) -> None:
     """The predicted digit, its probability bars, and the 28×28 input the model saw."""
-    st.session_state[LAST_DRAWN_KEY] = digit
+    st.session_state[state.LAST_DRAWN_DIGIT_KEY] = digit
     probabilities = predict_digit(model, digit)
     predicted = int(np.argmax(probabilities))
     seen_column, result_column = st.columns([1, 2])
@@ -49,7 +49,7 @@ with draw_column:
     )
     if st.button("Clear", icon=":material/delete:"):
         st.session_state[CANVAS_ROUND_KEY] = st.session_state.get(CANVAS_ROUND_KEY, 0) + 1
-        st.session_state.pop(LAST_DRAWN_KEY, None)
+        st.session_state.pop(state.LAST_DRAWN_DIGIT_KEY, None)
         st.rerun()
 
 with result_column:

@@ -4,46 +4,14 @@ import streamlit as st
 
 from core.config import QUICK_MODEL
 from dashboard import state
+from dashboard.page_registry import ANALYSIS_PAGES, HOME
 from dashboard.sidebar import session_job_status, start_training
 
-st.title("Digit Lab")
+st.title(HOME.heading)
 st.markdown(
     "Train, understand and demonstrate handwritten-digit classifiers on MNIST. "
     "Train or load a model in the sidebar; every page then shows that model."
 )
-
-PAGE_GUIDE = [
-    (
-        "../pages/training_curves.py",
-        "Training curves",
-        "loss and accuracy per epoch, training vs validation, "
-        "with the best epoch and the early-stopping point, and the run's configuration.",
-    ),
-    (
-        "../pages/class_metrics.py",
-        "Per-class metrics",
-        "precision, recall, F1 and support per digit, the "
-        "confusion matrix, and the pairs of digits the model mixes up most.",
-    ),
-    (
-        "../pages/misclassifications.py",
-        "Misclassifications",
-        "a gallery of the test digits the model gets "
-        "wrong, filtered by true and predicted digit, sorted by confidence.",
-    ),
-    (
-        "../pages/weights.py",
-        "Weights",
-        "what the first hidden layer has learned, each unit's weights as an "
-        "image, and which digits excite each unit most.",
-    ),
-    (
-        "../pages/activations.py",
-        "Activations",
-        "every layer's response to one image, down to the output probabilities.",
-    ),
-    ("../pages/draw.py", "Draw", "draw a digit (or upload a photo of one) and watch the prediction live."),
-]
 
 active = state.active_model()
 runs, _ = state.run_store().list_runs()
@@ -69,7 +37,7 @@ else:
             st.rerun()
 
 st.subheader("Pages")
-for path, title, description in PAGE_GUIDE:
+for page in ANALYSIS_PAGES:
     with st.container(border=True):
-        st.page_link(path, label=title)
-        st.caption(description)
+        st.page_link(page.path, label=page.title)
+        st.caption(page.description)

@@ -5,13 +5,13 @@ import streamlit as st
 
 from core.analysis.evaluation import misclassified
 from dashboard import charts, state
+from dashboard.page_registry import heading_of
 
 GALLERY_COLUMNS = 8
 PER_PAGE = 32
 SAMPLE_SIZE = 16
-SELECTED_KEY = "selected_test_index"
 
-st.title("Misclassifications")
+st.title(heading_of(__file__))
 active = state.require_active_model()
 evaluation = active.evaluation()
 data, _ = state.load_data()
@@ -27,8 +27,7 @@ indices = misclassified(
     predicted_class=None if predicted_class == "all" else predicted_class,
     most_confident_first=order == "most confident first",
 )
-total_errors = int((evaluation.predictions != evaluation.labels).sum())
-st.caption(f"{len(indices)} of the {total_errors} misclassified test images match the filters.")
+st.caption(f"{len(indices)} of the {evaluation.errors} misclassified test images match the filters.")
 
 
 def show_selected(index: int) -> None:
@@ -53,7 +52,7 @@ def gallery(page_indices: np.ndarray, key_prefix: str) -> None:
             column.image(data.x_test[index], width="stretch")
             column.caption(f"{mark} true **{label}** → **{predicted}** · {evaluation.confidences[index]:.0%}")
             if column.button("Inspect", key=f"{key_prefix}_{index}"):
-                st.session_state[SELECTED_KEY] = int(index)
+                st.session_state[state.SELECTED_TEST_INDEX_KEY] = int(index)
 
 
 if len(indices):
@@ -71,7 +70,7 @@ if st.button("New sample", icon=":material/shuffle:"):
 rng = np.random.default_rng(st.session_state.get("sample_seed", 0))
 gallery(rng.choice(len(evaluation.labels), size=min(SAMPLE_SIZE, len(evaluation.labels)), replace=False), "sample")
 
-selected = st.session_state.get(SELECTED_KEY)
+selected = st.session_state.get(state.SELECTED_TEST_INDEX_KEY)
 if selected is not None and selected < len(evaluation.labels):
     with selected_area:
         st.subheader("Selected image")

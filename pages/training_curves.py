@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, state
+from dashboard.page_registry import heading_of
 
-st.title("Training curves")
+st.title(heading_of(__file__))
 active = state.require_active_model()
 record = active.record
 if record is None or not record.history:

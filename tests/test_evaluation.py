@@ -69,7 +69,10 @@ def test_misclassified_filters_and_sorts_by_confidence(hand_case):
 
 
 def test_most_confused_pairs(hand_case):
-    assert most_confused_pairs(hand_case.confusion) == [(2, 3, 2), (0, 1, 1)]
+    pairs = most_confused_pairs(hand_case.confusion)
+    assert [(pair.true, pair.predicted, pair.count) for pair in pairs] == [(2, 3, 2), (0, 1, 1)]
+    true_twos = int(np.sum(hand_case.labels == 2))
+    assert pairs[0].share_of_true == pytest.approx(2 / true_twos)
 
 
 def test_evaluate_a_trained_model(trained_store, sample_data):
@@ -139,8 +142,21 @@ def test_activations_of_every_layer(trained_store, sample_data):
 
 def test_class_preference_per_unit(trained_store, sample_data):
     _, result = trained_store
-    table = class_preference(result.training.model, sample_data.x_test, sample_data.y_test)
-    assert table.shape == (128, 10)
+    preference = class_preference(result.training.model, sample_data.x_test, sample_data.y_test)
+    table = preference.mean_activation
+    assert preference.layer_name == "hidden_1" and table.shape == (128, 10)
     hidden = layer_activations(result.training.model, sample_data.x_test)["hidden_1"]
     zeros = sample_data.y_test == 0
     np.testing.assert_allclose(table[:, 0], hidden[zeros].mean(axis=0), rtol=1e-5, atol=1e-6)
+    favourites = preference.favourite_digits(top=3)
+    assert favourites.shape == (128, 3)
+    unit = int(np.argmax(table[:, 7]))  # the unit most excited by 7s lists 7 among its favourites
+    assert table[unit, favourites[unit, 0]] == table[unit].max()
+    assert (np.diff(np.take_along_axis(table, favourites, axis=1), axis=1) <= 0).all()
+
+
+def test_activations_accept_floats_as_already_normalised(trained_store, sample_data):
+    model = trained_store[1].training.model
+    as_uint8 = layer_activations(model, sample_data.x_test[:2])["output"]
+    as_float = layer_activations(model, sample_data.x_test[:2].astype(np.float32) / 255)["output"]
+    np.testing.assert_allclose(as_float, as_uint8, atol=1e-6)

@@ -45,6 +45,11 @@ class Evaluation:
     def accuracy(self) -> float:
         return float(np.mean(self.predictions == self.labels))
 
+    @property
+    def errors(self) -> int:
+        """How many images are misclassified."""
+        return int(np.sum(self.predictions != self.labels))
+
     @cached_property
     def confusion(self) -> np.ndarray:
         """10×10 counts: row = true class, column = predicted class."""
@@ -73,7 +78,7 @@ class Evaluation:
             "accuracy": self.accuracy,
             "macro_f1": float(self.report.loc["macro avg", "f1-score"]),
             "weighted_f1": float(self.report.loc["weighted avg", "f1-score"]),
-            "errors": int(np.sum(self.predictions != self.labels)),
+            "errors": self.errors,
             "count": int(len(self.labels)),
             "per_class": self.report.to_dict(orient="index"),
             "confusion": self.confusion.tolist(),
@@ -104,10 +109,27 @@ def misclassified(
     return indices[order]
 
 
-def most_confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[int, int, int]]:
-    """The off-diagonal cells with the most errors: (true, predicted, count), largest first."""
-    off_diagonal = np.array(confusion, copy=True)
+@dataclass(frozen=True)
+class ConfusedPair:
+    """An off-diagonal cell of the confusion matrix: `count` images of `true` predicted as `predicted`."""
+
+    true: int
+    predicted: int
+    count: int
+    share_of_true: float  # of all test images of the true digit
+
+
+def most_confused_pairs(confusion: np.ndarray, top: int = 5) -> list[ConfusedPair]:
+    """The off-diagonal cells with the most errors, largest first (cells without errors left out)."""
+    confusion = np.asarray(confusion)
+    off_diagonal = confusion.copy()
     np.fill_diagonal(off_diagonal, 0)
+    row_totals = confusion.sum(axis=1)
     flat = np.argsort(off_diagonal, axis=None, kind="stable")[::-1][:top]
-    pairs = [(int(i // 10), int(i % 10), int(off_diagonal.flat[i])) for i in flat]
-    return [pair for pair in pairs if pair[2] > 0]
+    pairs = []
+    for index in flat:
+        true, predicted = divmod(int(index), confusion.shape[1])
+        count = int(off_diagonal[true, predicted])
+        if count > 0:
+            pairs.append(ConfusedPair(true, predicted, count, count / max(1, int(row_totals[true]))))
+    return pairs

@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.data import normalize
+from core.data import as_model_input
 from core.models import INPUT_SHAPE
 
 # One compiled single-image forward pass per live model; an entry goes when its model does.
@@ -43,7 +43,7 @@ def first_layer_weights(model: keras.Model) -> FirstLayerWeights:
 
 
 def layer_activations(model: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
-    """Every layer's output for uint8 images (N×28×28), keyed by layer name, in order.
+    """Every layer's output for images (N×28×28, uint8 or floats in [0, 1]), keyed by layer name, in order.
 
     Meant for a few images (the Activations page shows one): the result holds every layer's
     output for every image. For many images, reduce batch by batch with `iter_layer_outputs`.
@@ -56,7 +56,7 @@ def layer_activations(model: keras.Model, images: np.ndarray) -> dict[str, np.nd
 def iter_layer_outputs(
     model: keras.Model, images: np.ndarray, layer_names: list[str], batch_size: int = INSPECTION_BATCH_SIZE
 ) -> Iterator[dict[str, np.ndarray]]:
-    """The named layers' outputs for uint8 images, one batch of `batch_size` images at a time.
+    """The named layers' outputs for images (uint8 or floats in [0, 1]), one batch of `batch_size` images at a time.
 
     Peak memory depends on the batch size and the model, never on the number of images. A
     Sequential model's layers are applied in order, stopping after the last layer asked for:
@@ -69,7 +69,7 @@ def iter_layer_outputs(
     if unknown:
         raise ValueError(f"the model has no layer {', '.join(sorted(unknown))}")
     for start in range(0, len(images), batch_size):
-        x = tf.constant(normalize(images[start : start + batch_size]))
+        x = tf.constant(as_model_input(images[start : start + batch_size]))
         yield _outputs_of(model, x, wanted)
 
 
@@ -91,10 +91,26 @@ def _outputs_of(model: keras.Model, x: tf.Tensor, wanted: set[str]) -> dict[str,
     }
 
 
+@dataclass(frozen=True)
+class ClassPreference:
+    """How strongly each first-layer unit (or feature map) responds to each digit, on average."""
+
+    layer_name: str
+    mean_activation: np.ndarray  # (units, 10); NaN for a digit without images
+
+    def favourite_digits(self, top: int = 3) -> np.ndarray:
+        """Each unit's `top` digits by mean activation, strongest first: (units, top)."""
+        return np.argsort(np.nan_to_num(self.mean_activation, nan=-np.inf), axis=1, kind="stable")[:, ::-1][:, :top]
+
+    def strongest(self) -> np.ndarray:
+        """Each unit's highest mean activation over the digits."""
+        return np.nanmax(self.mean_activation, axis=1)
+
+
 def class_preference(
     model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = INSPECTION_BATCH_SIZE
-) -> np.ndarray:
-    """Mean activation of each first-layer unit (or feature map) per digit: (units, 10).
+) -> ClassPreference:
+    """Mean activation of each first-layer unit (or feature map) per digit.
 
     Only the first layer is computed, batch by batch, and summed per digit as it goes, so memory
     does not grow with the number of images.
@@ -114,7 +130,8 @@ def class_preference(
     if sums is None:
         raise ValueError("class preference needs at least one image")
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (sums / counts[:, None]).T.astype(np.float32)  # a digit with no image: NaN, as the mean of nothing
+        mean = (sums / counts[:, None]).T.astype(np.float32)
+    return ClassPreference(layer_name, mean)
 
 
 def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
@@ -123,7 +140,7 @@ def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
     Runs the model's compiled forward pass: about 1 ms, where `model.predict` costs ~40 ms and
     an eager `model(x)` several ms for the convnets.
     """
-    x = normalize(image) if image.dtype == np.uint8 else np.asarray(image, dtype=np.float32)
+    x = as_model_input(image)
     probabilities = compiled_forward(model)(tf.constant(x.reshape(1, *INPUT_SHAPE)))
     return np.asarray(probabilities)[0]
 
@@ -144,20 +161,3 @@ def compiled_forward(model: keras.Model) -> tf.types.experimental.PolymorphicFun
             )
             _COMPILED_FORWARDS[model] = forward
     return forward
-
-
-def tile_images(images: np.ndarray, columns: int, gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Arrange (n, h, w) images in a grid separated by NaN gaps.
-
-    Returns the mosaic and, per mosaic pixel, the index of the image it belongs to (-1 in gaps).
-    """
-    count, height, width = images.shape
-    rows = int(np.ceil(count / columns))
-    shape = (rows * (height + gap) - gap, columns * (width + gap) - gap)
-    mosaic = np.full(shape, np.nan, dtype=np.float32)
-    owner = np.full(shape, -1, dtype=np.int32)
-    for index, image in enumerate(images):
-        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
-        mosaic[top : top + height, left : left + width] = image
-        owner[top : top + height, left : left + width] = index
-    return mosaic, owner

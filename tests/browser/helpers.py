@@ -14,6 +14,8 @@ from pathlib import Path
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from dashboard.page_registry import HEADINGS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
@@ -26,16 +28,7 @@ MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
 PLOTLY_CHART = '[data-testid="stPlotlyChart"]'
 
-# The h1 each page starts with, by its title in the sidebar navigation.
-PAGE_HEADINGS = {
-    "Home": "Digit Lab",
-    "Training curves": "Training curves",
-    "Per-class metrics": "Per-class metrics",
-    "Misclassifications": "Misclassifications",
-    "Weights": "Weights",
-    "Activations": "Activations",
-    "Draw": "Draw a digit",
-}
+PAGE_HEADINGS = HEADINGS  # the h1 each page starts with, by its title in the sidebar navigation
 
 # Console errors that are not the app's. Each entry: (reason, pattern on the text, pattern on the URL).
 # None today: the favicon is a local file (dashboard/favicon.png), so nothing is fetched from outside.

@@ -19,6 +19,7 @@ from core.config import TrainConfig
 from core.data import load_mnist, load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.page_registry import ANALYSIS_PAGES
 from dashboard.server_process import (
     free_loopback_port,
     server_environment,
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.browser
 
 RECIPES = ("mlp", "cnn", "fast_cnn", "deep_cnn")
 ENSEMBLE_SEEDS = (0, 1, 2)  # of deep_cnn: the heaviest ensemble a user builds from the recipes
-PAGES_AFTER_LOADING = ("Training curves", "Per-class metrics", "Misclassifications", "Weights", "Activations", "Draw")
+PAGES_AFTER_LOADING = [page.title for page in ANALYSIS_PAGES]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
+from dashboard.page_registry import PAGES
 from dashboard.server_process import (
     VIEWPORT,
     free_loopback_port,
@@ -63,7 +64,7 @@ JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-\d+-\d+)$")
 OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
 RELOAD_EPOCHS = 5  # of deep_cnn (~2.5 s each on the fast host): still running after the reload
 FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
-EVERY_PAGE = ["Home", "Training curves", "Per-class metrics", "Weights", "Activations", "Draw", "Misclassifications"]
+EVERY_PAGE = [page.title for page in PAGES]
 
 
 # ---- sessions ------------------------------------------------------------------------------------
