@@ -71,6 +71,13 @@ class RunRecord:
     seed: int = 0  # the config's seed, also kept at the top level as in version 1
     schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
 
+    @property
+    def validation_accuracy(self) -> float | None:
+        """Validation accuracy at the epoch whose weights were kept (None for runs without history)."""
+        if not self.history or self.best_epoch < 1 or self.best_epoch > len(self.history):
+            return None
+        return self.history[self.best_epoch - 1].get("val_accuracy")
+
     def to_dict(self) -> dict:
         """The JSON-ready contents of run.json."""
         return {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}

@@ -24,6 +24,7 @@ RECORD_FILE = "run.json"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MAX_NAME_LENGTH = 40
 STAGING_PREFIX = ".saving-"
+DEFAULT_RUN_FILE = ".default-run"  # the pinned run's id; a dot file, so listings skip it
 STALE_STAGING_SECONDS = 3600  # a save never takes this long: older staging folders are crash debris
 
 
@@ -130,7 +131,26 @@ class RunStore:
         os.rename(path, trash)  # disappears from listings at once, then is removed
         shutil.rmtree(trash, ignore_errors=True)
 
+    def pin_default(self, run_id: str | None) -> None:
+        """Make `run_id` the run every new visitor of the dashboard starts with (None unpins)."""
+        path = self.root / DEFAULT_RUN_FILE
+        if run_id is None:
+            path.unlink(missing_ok=True)
+            return
+        self.get(run_id)  # raises for an unknown run
+        temporary = self.root / f"{DEFAULT_RUN_FILE}.{os.getpid()}.tmp"
+        temporary.write_text(run_id, encoding="utf-8")
+        os.replace(temporary, path)  # atomic: a reader sees the old or the new id
+
     # ---- reading ---------------------------------------------------------------------------
+
+    def pinned_default(self) -> str | None:
+        """The pinned run's id, or None when none is pinned (or the pinned run is gone)."""
+        try:
+            run_id = (self.root / DEFAULT_RUN_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return run_id if is_safe_run_id(run_id) and (self.root / run_id).is_dir() else None
 
     def list_runs(self) -> tuple[list[RunInfo], list[DamagedRun]]:
         """Complete runs, newest first, and the damaged folders that were skipped."""

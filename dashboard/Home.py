@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # make `core` and 
 
 import streamlit as st  # noqa: E402
 
+from dashboard.model_link import restore_active_model  # noqa: E402
 from dashboard.page_registry import HOME, PAGES  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
@@ -16,5 +17,6 @@ st.set_page_config(page_title="Digit Lab", page_icon=str(FAVICON), layout="wide"
 navigation = st.navigation(
     [st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME) for page in PAGES]
 )
+restore_active_model()
 render_sidebar()
 navigation.run()

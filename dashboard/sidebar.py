@@ -7,7 +7,7 @@ import streamlit as st
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
-from dashboard import charts, state
+from dashboard import charts, model_link, state
 
 JOB_KEY = "training_job_id"
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
@@ -42,11 +42,28 @@ def render_data_source() -> None:
 
 
 def render_active_model() -> None:
+    if problem := model_link.pop_link_problem():
+        st.warning(problem, icon=":material/link_off:")
     active = state.active_model()
     if active is None:
         st.info("No model loaded yet.", icon=":material/info:")
-    else:
-        st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
+        return
+    st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
+    if active.run is not None:
+        render_default_pin(active.run.run_id)
+
+
+def render_default_pin(run_id: str) -> None:
+    """Pin the active run as the one every new visitor starts with (or unpin it)."""
+    store = state.run_store()
+    if store.pinned_default() == run_id:
+        st.caption("Pinned: new visitors start with this run.")
+        if st.button("Unpin default", icon=":material/keep_off:", key="unpin_default"):
+            store.pin_default(None)
+            st.rerun()
+    elif st.button("Pin as default for new visitors", icon=":material/keep:", key="pin_default"):
+        store.pin_default(run_id)
+        st.rerun()
 
 
 # ---- training ------------------------------------------------------------------------------------

@@ -21,20 +21,26 @@ if active is not None:
     accuracy = active.run.test_accuracy if active.run else None
     summary = f"**Active model:** {active.label}"
     st.success(summary + (f" — test accuracy {accuracy:.2%}" if accuracy is not None else ""))
+
+st.subheader("Get started" if active is None else "Train one live")
+if job is not None and job.is_active:
+    st.info("A model is training; follow its progress in the sidebar. Every page is usable meanwhile.")
 else:
-    st.subheader("Get started")
-    if job is not None and job.is_active:
-        st.info("A model is training; follow its progress in the sidebar. Every page is usable meanwhile.")
-    else:
+    if active is None:
         st.markdown(
             "No model is active. Train the seed MLP (Flatten → Dense 128 relu → Dropout → Dense 10 softmax) "
             "for three epochs with one click, or load a saved run from the sidebar."
             if not runs
             else f"{len(runs)} saved run(s) in the store: load one from the sidebar, or train a quick model."
         )
-        if st.button("Train a quick model", type="primary", icon=":material/bolt:"):
-            start_training(QUICK_MODEL)
-            st.rerun()
+    else:
+        st.markdown(
+            "Train the seed MLP (Flatten → Dense 128 relu → Dropout → Dense 10 softmax) for three epochs: "
+            "about half a minute, with live progress in the sidebar; it becomes the active model when done."
+        )
+    if st.button("Train a quick model", type="primary", icon=":material/bolt:"):
+        start_training(QUICK_MODEL)
+        st.rerun()
 
 st.subheader("Pages")
 for page in ANALYSIS_PAGES:

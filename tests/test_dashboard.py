@@ -162,11 +162,105 @@ def test_without_a_model_every_page_gives_guidance(monkeypatch, tmp_path):
         assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning)), page
 
 
-def test_home_counts_saved_runs_when_none_is_loaded(monkeypatch, runs):
-    root, ids = runs
+def test_home_counts_saved_runs_when_none_fits_the_data(monkeypatch, store_copy):
+    root, ids = store_copy
+    for run_id in ids.values():  # as if trained on the full MNIST: no default on the offline sample
+        record_path = root / run_id / RECORD_FILE
+        record = json.loads(record_path.read_text())
+        record["data"].update(source="folder", train=60000, test=10000)
+        record_path.write_text(json.dumps(record))
     at = start_app(monkeypatch, root)
+    assert "No model loaded yet." in texts(at.sidebar.info)
     assert any(f"{len(ids)} saved run(s) in the store" in m for m in texts(at.main.markdown))
     assert set(at.selectbox(key="run_picker").options) == {run.label for run in RunStore(root).list_runs()[0]}
+
+
+# ---- the model a visitor lands with ----------------------------------------------------------------
+
+
+def best_by_validation(root: Path):
+    runs, _ = RunStore(root).list_runs()
+    return max(runs, key=lambda run: run.record.validation_accuracy)
+
+
+def test_a_new_visitor_starts_with_the_best_run_by_validation_accuracy(monkeypatch, runs):
+    root, _ = runs
+    best = best_by_validation(root)
+    at = start_app(monkeypatch, root)
+    assert f"**Active model:** {best.label}" in texts(at.sidebar.success)
+    assert at.query_params["run"] == best.run_id  # the URL now names it: a reload keeps it
+    go(at, "class_metrics")
+    assert {m.label: m.value for m in at.main.metric}["Test accuracy"] == f"{best.test_accuracy:.2%}"
+
+
+def test_a_pinned_run_is_every_new_visitors_default(monkeypatch, store_copy):
+    root, ids = store_copy
+    worst = min(RunStore(root).list_runs()[0], key=lambda run: run.record.validation_accuracy)
+    first = start_app(monkeypatch, root)
+    load_run(first, worst.run_id)
+    button(first, "Pin as default for new visitors", first.sidebar).click().run()
+    assert "Pinned: new visitors start with this run." in texts(first.sidebar.caption)
+    assert RunStore(root).pinned_default() == worst.run_id
+
+    visitor = start_app(monkeypatch, root)
+    assert f"**Active model:** {worst.label}" in texts(visitor.sidebar.success)
+    button(visitor, "Unpin default", visitor.sidebar).click().run()
+    assert RunStore(root).pinned_default() is None
+    assert f"**Active model:** {best_by_validation(root).label}" in texts(start_app(monkeypatch, root).sidebar.success)
+
+
+def start_app_with_link(monkeypatch, runs_dir: Path, **params) -> AppTest:
+    monkeypatch.setenv("RUNS_DIR", str(runs_dir))
+    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def test_a_link_opens_the_run_it_names(monkeypatch, runs):
+    root, ids = runs
+    named = RunStore(root).get(ids["gamma"])
+    at = start_app_with_link(monkeypatch, root, run=named.run_id)
+    assert f"**Active model:** {named.label}" in texts(at.sidebar.success)
+    go(at, "weights")  # the link's model on every page: gamma is the CNN
+    assert any("kernels" in m for m in texts(at.main.markdown))
+    assert at.query_params["run"] == named.run_id
+
+
+def test_a_link_opens_an_ensemble(monkeypatch, runs):
+    root, ids = runs
+    at = start_app_with_link(monkeypatch, root, ensemble=f"{ids['alpha']},{ids['beta']}")
+    assert "**Active model:** ensemble of 2 runs" in texts(at.sidebar.success)
+    assert at.query_params["ensemble"] == f"{ids['alpha']},{ids['beta']}"
+    assert "run" not in at.query_params
+
+
+def test_a_link_to_a_missing_run_says_so_and_opens_the_default(monkeypatch, runs):
+    root, _ = runs
+    at = start_app_with_link(monkeypatch, root, run="20990101-000000-gone")
+    assert any("could not be opened" in w and "gone" in w for w in texts(at.sidebar.warning))
+    assert f"**Active model:** {best_by_validation(root).label}" in texts(at.sidebar.success)
+
+
+def test_the_sidebar_combines_runs_into_an_ensemble(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    at.sidebar.multiselect(key="ensemble_picker").set_value([ids["alpha"], ids["gamma"]]).run()
+    button(at, "Load ensemble", at.sidebar).click().run()
+    assert_no_exception(at)
+    assert "**Active model:** ensemble of 2 runs" in texts(at.sidebar.success)
+    assert at.query_params["ensemble"] == f"{ids['alpha']},{ids['gamma']}"
+    go(at, "class_metrics")
+    assert {m.label for m in at.main.metric} >= {"Test accuracy", "Errors"}
+
+
+def test_loading_another_run_updates_the_link(monkeypatch, runs):
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["alpha"])
+    assert at.query_params["run"] == ids["alpha"]
 
 
 # ---- every page with a model ---------------------------------------------------------------------

@@ -45,7 +45,10 @@ DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
 def test_train_quick_model_from_home(app):
     page = app.page
     open_app(page, app.server.url)
-    expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
+    # A visitor lands with the store's best run (here the only one), and the URL names it.
+    older = app.server.older_run.run_id
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {older}")
+    expect(page).to_have_url(re.compile(rf"\?run={older}$"))
     app.check()
 
     page.get_by_role("button", name="Train a quick model").click()
@@ -267,4 +270,26 @@ def test_load_older_run_pages_follow(app, quick_run):
     go_to_page(page, "Weights")
     expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text("32 units")
     assert_no_exception_boxes(page)
+    app.check()
+
+
+# ---- 6. links ------------------------------------------------------------------------------------
+
+
+def test_a_link_opens_its_page_and_model_and_a_reload_keeps_them(app, quick_run):
+    page = app.page
+    older = app.server.older_run.run_id
+    open_app(page, f"{app.server.url}/weights?run={older}")
+    expect(page.locator(f"{MAIN} h1").first).to_have_text("Weights")
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {older}")
+    expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text("32 units")
+
+    page.reload()
+    wait_for_app(page)
+    expect(page.locator(f"{MAIN} h1").first).to_have_text("Weights")
+    expect(active_model_alert(page)).to_contain_text(f"Active model: {older}")
+
+    go_to_page(page, "Draw")  # moving between pages keeps the model in the URL
+    expect(page).to_have_url(re.compile(rf"/draw\?run={older}$"))
+    screenshot(page, "17-linked-draw")
     app.check()

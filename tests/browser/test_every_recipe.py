@@ -30,9 +30,9 @@ from dashboard.server_process import (
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
     MAIN,
+    active_model_alert,
     assert_charts_drawn,
     go_to_page,
-    load_saved_ensemble,
     load_saved_run,
     open_app,
     screenshot,
@@ -114,8 +114,8 @@ def test_every_page_with_each_recipe(app, recipe_server, arch):
 
 def test_every_page_with_an_ensemble_of_three_deep_cnn(app, recipe_server):
     page = app.page
-    open_app(page, recipe_server.url)
     members = [recipe_server.runs["deep_cnn"], *(recipe_server.runs[f"deep_cnn-{s}"] for s in ENSEMBLE_SEEDS[1:])]
-    load_saved_ensemble(page, [run.run_id for run in members])
+    open_app(page, f"{recipe_server.url}/?ensemble={','.join(run.run_id for run in members)}")
+    expect(active_model_alert(page)).to_contain_text("Active model: ensemble of 3 runs")
     visit_every_page(page, recipe_server, "61-ensemble-deep")
     app.check()

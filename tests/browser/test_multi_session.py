@@ -452,7 +452,7 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
     # The long training ran through all of it; session A cancels it, and nothing is saved.
     page = trainer.page
     assert wait_for_progress(page, 100) == job_id
-    expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
+    expect(active_model_alert(page)).not_to_contain_text("ms-long")  # still the model it landed with
     sidebar(page).get_by_role("button", name="Cancel training").click()
     expect(sidebar(page).get_by_text(CANCELLED)).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(progress_bar(page)).to_have_count(0)
@@ -542,10 +542,10 @@ def test_killed_server_leaves_only_complete_runs(browser, tmp_path):
         contexts.append(session.context)
         page = session.page
         goto_all([session], servers[1].url)
-        expect(sidebar(page).get_by_text("No model loaded yet.")).to_be_visible()
-        # No model yet, so "Load a saved run" is open, listing exactly the complete run.
+        # The only complete run is the new visitor's default, and the only run listed.
+        expect(active_model_alert(page)).to_contain_text(f"Active model: {survivor.run_id}")
         loader = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
-        expect(loader.locator("details")).to_have_attribute("open", "")
+        open_expander(loader)
         assert selectbox_options(page, loader.locator('[data-testid="stSelectbox"]')) == [survivor.label]
         expect(loader.get_by_text(re.compile(r"^Skipped \d+ damaged"))).to_have_count(0)
         expect(sidebar(page).get_by_text(JOB_LINE)).to_have_count(0)  # the killed job is gone
