@@ -18,7 +18,7 @@ import optuna
 from core.cli import add_data_and_store_options
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.data import MnistData, load_mnist
-from core.errors import DigitLabError
+from core.errors import DigitLabError, TrainingDivergedError
 from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
 
@@ -74,7 +74,8 @@ def run_study(
     study = optuna.create_study(
         study_name=study_name, direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)
     )
-    study.optimize(objective, n_trials=trials, timeout=minutes * 60)
+    # A diverged trial saves nothing and counts as failed; the search goes on.
+    study.optimize(objective, n_trials=trials, timeout=minutes * 60, catch=(TrainingDivergedError,))
     return study, results
 
 

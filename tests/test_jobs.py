@@ -137,6 +137,17 @@ def test_a_failing_job_reports_a_readable_error_and_the_manager_keeps_working(tm
     assert manager.active() == []
 
 
+def test_a_diverging_job_fails_saying_so_and_saves_nothing(tmp_path, small_data):
+    store = RunStore(tmp_path / "runs")
+    job = JobManager().start(tiny("diverging", epochs=3, learning_rate=50.0), small_data, store)
+    status = job.wait(WAIT_SECONDS)
+    assert status.state == "failed" and not status.is_active
+    assert status.error.startswith("training diverged at epoch 1, batch ")
+    assert status.error.endswith("nothing saved; try a lower learning rate")
+    assert status.run_id is None and status.test_accuracy is None
+    assert store.list_runs() == ([], [])
+
+
 def test_two_jobs_at_once_both_finish_as_distinct_runs(tmp_path, small_data):
     store = RunStore(tmp_path / "runs")
     manager = JobManager()
