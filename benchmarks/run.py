@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements")
     args = parser.parse_args(argv)
     data = load_mnist()
-    lines = [f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data.description}\n"]
+    counts = data.counts()
+    data_line = f"{data.description} ({counts['train']:,} train / {counts['test']:,} test)"
+    lines = [f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data_line}\n"]
 
     def emit(text: str = "") -> None:
         print(text, flush=True)
