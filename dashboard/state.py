@@ -12,12 +12,14 @@ import streamlit as st
 
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
+from core.errors import RunStoreError
 from core.evaluation import Evaluation, evaluate
 from core.jobs import JobManager
 from core.runs import RunInfo, RunStore, load_model_file
 
 ACTIVE_KEY = "active_model"
 UPLOADS_KEY = "uploaded_models"
+RUN_PARAM = "run"  # the URL parameter naming the session's active saved run
 
 
 # ---- server-wide caches ------------------------------------------------------------------------
@@ -123,6 +125,27 @@ def activate_upload(name: str, content: bytes) -> None:
 
 def active_model() -> ActiveModel | None:
     return st.session_state.get(ACTIVE_KEY)
+
+
+def follow_run_link() -> str | None:
+    """Keep the URL's ?run= and the active model in step; returns a problem worth showing, if any.
+
+    A new session (a reload, a shared link) opens the saved run its URL names; from then on the URL
+    names whatever saved run is active, so a copied link shows what its sender saw. A run link
+    grants nothing beyond what the run picker already offers every visitor.
+    """
+    linked, active = st.query_params.get(RUN_PARAM), active_model()
+    if active is None and linked:
+        try:
+            activate_run(run_store().get(linked))
+        except RunStoreError:
+            st.query_params.pop(RUN_PARAM, None)
+            return "The run this link names is not in this server's run store."  # not echoed: links are anyone's text
+    elif active is not None and active.run is not None:
+        st.query_params[RUN_PARAM] = active.run.run_id
+    else:
+        st.query_params.pop(RUN_PARAM, None)
+    return None
 
 
 def model_to_inspect(active: ActiveModel) -> keras.Model:
