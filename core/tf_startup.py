@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# Notices TensorFlow prints on every start, on any machine: harmless.
+# Notices TensorFlow prints while it starts: harmless wherever they appear.
 START_UP_NOTICES = [
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$"),
     re.compile(r"\] oneDNN custom operations are on\. "),  # core turns them on (see below)
@@ -37,9 +37,7 @@ def start_tensorflow() -> None:
     # later); on an AVX2 machine they train our convnets about 2x faster. TF_ENABLE_ONEDNN_OPTS=0 turns them off.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     if "tensorflow" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1"):
-        import tensorflow  # noqa: F401  (already imported, or the user asked for every line)
-
-        return
+        return  # too late to keep it quiet, or the user asked for every line
     with stderr_without(harmless_notices()):
         import tensorflow as tf
 
@@ -62,7 +60,7 @@ def stderr_without(patterns: list[re.Pattern]) -> Iterator[None]:
 
     Other threads' stderr lines written meanwhile are delayed, not lost.
     """
-    sys.stderr.flush()
+    _flush_python_stderr()
     try:
         saved = os.dup(2)
     except OSError:  # no stderr at all: nothing to keep quiet
@@ -73,7 +71,7 @@ def stderr_without(patterns: list[re.Pattern]) -> Iterator[None]:
         try:
             yield
         finally:
-            sys.stderr.flush()
+            _flush_python_stderr()
             os.dup2(saved, 2)
             os.close(saved)
             capture.seek(0)
@@ -81,3 +79,9 @@ def stderr_without(patterns: list[re.Pattern]) -> Iterator[None]:
             kept = "".join(line for line in lines if not any(p.search(line) for p in patterns)).encode("utf-8")
             while kept:
                 kept = kept[os.write(2, kept) :]
+
+
+def _flush_python_stderr() -> None:
+    """Python's buffered stderr text belongs on the side of the swap it was written on."""
+    if sys.stderr is not None:
+        sys.stderr.flush()
