@@ -21,8 +21,9 @@ from core.models import build_model
 # Building a model touches Keras' global state; trainings in several threads take turns.
 _BUILD_LOCK = threading.Lock()
 # A fresh classifier's loss is about ln 10 = 2.3 (plus any L2 penalty). Sane runs stay within a few
-# times that (the MLP at 50x its default learning rate peaks near 7); a loss 40x the first batch's
-# means the weights blew up: at learning rate 50 the MLP's loss passes 1e6 yet stays finite.
+# times that (Keras' running mean over the epoch: the MLP at 50x its default learning rate peaks near
+# 7); 40x the first batch's means the weights blew up: at learning rate 50 the MLP's loss passes 1e6
+# yet stays finite, so a check for inf/NaN alone would let that run be saved.
 DIVERGENCE_FACTOR = 40.0
 
 
