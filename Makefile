@@ -5,11 +5,13 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PYTEST_ARGS ?=
+# With no terminal on stdin (nohup, a service, a container, CI) nobody is there to see a browser: run headless.
+HEADLESS_WITHOUT_TTY = $$([ -t 0 ] || echo --server.headless=true)
 
 .PHONY: dashboard test chromium
 
 dashboard: $(VENV)/.runtime-installed
-	$(PYTHON) -m streamlit run dashboard/Home.py
+	$(PYTHON) -m streamlit run dashboard/Home.py $(HEADLESS_WITHOUT_TTY)
 
 test: $(VENV)/.dev-installed chromium
 	$(PYTHON) -m pytest $(PYTEST_ARGS)

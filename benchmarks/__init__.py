@@ -1,3 +1,5 @@
 """Speed and memory benchmarks; `python -m benchmarks.run` prints them and writes docs/benchmarks.md."""
 
-import core  # noqa: F401  (sets TensorFlow's environment before keras is imported)
+from core.tf_startup import start_tensorflow
+
+start_tensorflow()  # quietly, before keras is imported

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
     """The whole report, section by section."""
-    yield f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data.description}\n"
+    counts = data.counts()
+    data_line = f"{data.description} ({counts['train']:,} train / {counts['test']:,} test)"
+    yield f"# Benchmarks\n\nMachine: {machine_description()}  \nData: {data_line}\n"
     yield from time_to_99_section(data)
     yield from throughput_section(data)
     yield from latency_section(data)

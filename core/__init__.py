@@ -1,12 +1,10 @@
 """Headless core of the digit-classifier workbench: data, models, training, evaluation, runs.
 
-Importing this package sets TensorFlow's environment, so import it before keras or tensorflow.
+Importing this package only sets TensorFlow's environment (cheap), so import it before keras or
+tensorflow. Entry points (the command line, the dashboard, the benchmarks) then call
+`core.tf_startup.start_tensorflow()` to import TensorFlow without its start-up chatter.
 """
 
-import os
+from core.tf_startup import set_tensorflow_environment
 
-# Keep TensorFlow's C++ start-up chatter (CUDA probing on CPU-only machines) out of the output.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# oneDNN's CPU kernels: TensorFlow turns them on by itself only on the newest CPUs (AVX-512 VNNI and
-# later); on an AVX2 machine they train our convnets about 2x faster. TF_ENABLE_ONEDNN_OPTS=0 turns them off.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+set_tensorflow_environment()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from core.errors import ConfigError
@@ -75,17 +76,22 @@ class TrainConfig:
 
     def validated(self) -> TrainConfig:
         """Return self, or raise ConfigError naming the first setting out of range."""
+        finite = math.isfinite
         checks = [
             (self.arch in ARCHITECTURE_DEFAULTS, f"unknown architecture {self.arch!r}"),
             (all(units > 0 for units in self.hidden_units), "hidden units must be positive"),
             (all(width > 0 for width in self.filters), "filters must be positive"),
             (self.schedule in SCHEDULES, f"unknown schedule {self.schedule!r}"),
-            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
-            (self.l2 >= 0.0, "L2 must be >= 0"),
-            (self.learning_rate > 0.0, "learning rate must be > 0"),
+            # `--learning-rate inf` parses, and inf passes "> 0": every float setting must be finite first.
+            (finite(self.dropout) and 0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (finite(self.l2) and self.l2 >= 0.0, "L2 must be a finite number >= 0"),
+            (finite(self.learning_rate) and self.learning_rate > 0.0, "learning rate must be a finite number > 0"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch size must be >= 1"),
-            (0.0 < self.validation_fraction < 1.0, "validation fraction must be in (0, 1)"),
+            (
+                finite(self.validation_fraction) and 0.0 < self.validation_fraction < 1.0,
+                "validation fraction must be in (0, 1)",
+            ),
             (self.patience >= 0, "patience must be >= 0"),
             (self.train_limit is None or self.train_limit >= 20, "train limit must be >= 20"),
         ]

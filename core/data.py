@@ -25,6 +25,7 @@ NPZ_FILE = "mnist.npz"
 DOWNLOAD_TIMEOUT_SECONDS = 10
 SAMPLE_TEST_FRACTION = 0.2
 SAMPLE_SPLIT_SEED = 0
+FULL_MNIST_COUNTS = (60_000, 10_000)  # train, test
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class MnistData:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str  # "folder", "keras" or "sample"
-    description: str
+    description: str  # what the data is, never where: it goes into run.json, docs and the shared UI
+    location: str | None = None  # the folder it was read from, for the person running the code
 
     @property
     def is_sample(self) -> bool:
@@ -106,10 +108,12 @@ def load_from_folder(folder: str | os.PathLike) -> MnistData:
     if all(paths.values()):
         x_train, y_train = read_images_and_labels(paths["train_images"], paths["train_labels"])
         x_test, y_test = read_images_and_labels(paths["test_images"], paths["test_labels"])
-        return MnistData(x_train, y_train, x_test, y_test, "folder", f"MNIST files in {folder}")
+        description = f"{mnist_name(len(y_train), len(y_test))} from IDX files"
+        return MnistData(x_train, y_train, x_test, y_test, "folder", description, str(folder))
     if (folder / NPZ_FILE).is_file():
         x_train, y_train, x_test, y_test = _read_npz(folder / NPZ_FILE)
-        return MnistData(x_train, y_train, x_test, y_test, "folder", f"{NPZ_FILE} in {folder}")
+        description = f"{mnist_name(len(y_train), len(y_test))} from {NPZ_FILE}"
+        return MnistData(x_train, y_train, x_test, y_test, "folder", description, str(folder))
     missing = [name for key, name in IDX_FILES.items() if not paths[key]]
     raise DataSourceError(f"MNIST folder {folder} lacks {', '.join(missing)} (plain or .gz), and has no {NPZ_FILE}")
 
@@ -126,7 +130,13 @@ def load_from_keras() -> MnistData:
         raise DataSourceError(f"Keras could not load MNIST: {error}") from error
     finally:
         socket.setdefaulttimeout(previous_timeout)
-    return MnistData(x_train, y_train, x_test, y_test, "keras", "MNIST from Keras' dataset module")
+    description = f"{mnist_name(len(y_train), len(y_test))} from Keras' dataset module"
+    return MnistData(x_train, y_train, x_test, y_test, "keras", description)
+
+
+def mnist_name(train_count: int, test_count: int) -> str:
+    """LeCun's 60,000 / 10,000 split is "full MNIST"; anything else an "MNIST subset" (counts are shown beside it)."""
+    return "full MNIST" if (train_count, test_count) == FULL_MNIST_COUNTS else "MNIST subset"
 
 
 def load_sample() -> MnistData:

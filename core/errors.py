@@ -1,5 +1,7 @@
 """The project's own error types: every expected failure raises one of these."""
 
+import math
+
 
 class DigitLabError(Exception):
     """Base class of every error this project raises on purpose."""
@@ -32,3 +34,13 @@ class ModelFileError(DigitLabError):
 
 class RunStoreError(DigitLabError):
     """A run cannot be saved, found or loaded."""
+
+
+class TrainingDivergedError(DigitLabError):
+    """The loss blew up (not finite, or far above a fresh model's): the model is useless, so nothing is saved."""
+
+    def __init__(self, epoch: int, batch: int, loss: float):
+        self.epoch, self.batch, self.loss = epoch, batch, loss
+        shown = f"{loss:,.0f}" if math.isfinite(loss) else str(loss)
+        where = f"epoch {epoch}, batch {batch} (loss {shown})"
+        super().__init__(f"training diverged at {where}: nothing saved; try a lower learning rate")

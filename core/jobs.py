@@ -1,8 +1,13 @@
-"""Background training jobs owned by the server process, polled by any number of pages."""
+"""Background training jobs owned by the server process, polled by any number of pages.
+
+A job id is a capability, not a label: whoever presents it may watch and cancel the job (the
+dashboard keeps it in its owner's session and URL only). So ids are 128 random bits, never a counter
+or a clock that another visitor could guess, and no code shows one session another's job id.
+"""
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import threading
 import time
 import traceback
@@ -17,6 +22,13 @@ from core.runs import RunStore
 from core.training import ProgressEvent
 
 ACTIVE_STATES = ("queued", "running")
+JOB_ID_PREFIX = "job-"
+JOB_TOKEN_BYTES = 16  # 128 bits: token_urlsafe makes 22 URL-safe characters of them
+
+
+def new_job_id() -> str:
+    """An unguessable job id, e.g. job-Xq3v0c8n2JmUu8Yx1bqZ3A."""
+    return JOB_ID_PREFIX + secrets.token_urlsafe(JOB_TOKEN_BYTES)
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,8 @@ class TrainingJob:
         self._store = store
         self._lock = threading.Lock()
         self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"training-{job_id}", daemon=True)
+        # The thread's name shows in logs and stack dumps: not the id, which is a secret.
+        self._thread = threading.Thread(target=self._run, name=f"training-{config.arch}", daemon=True)
 
     @property
     def job_id(self) -> str:
@@ -110,23 +123,28 @@ class TrainingJob:
 
 
 class JobManager:
-    """All training jobs of this server, by id."""
+    """All training jobs of this server, by id.
+
+    statuses() and active() carry every job's id, for this server's own bookkeeping (counts);
+    only the starter of a job may be given its id.
+    """
 
     def __init__(self, job_factory: Callable[..., TrainingJob] = TrainingJob):
         self._jobs: dict[str, TrainingJob] = {}
         self._lock = threading.Lock()
-        self._ids = itertools.count(1)
         self._job_factory = job_factory
 
     def start(self, config: TrainConfig, data: MnistData, store: RunStore) -> TrainingJob:
+        """Start a job; the caller alone holds its id (the capability to watch and cancel it)."""
         with self._lock:
-            job_id = f"job-{next(self._ids)}-{int(time.time())}"
+            job_id = new_job_id()
             job = self._job_factory(job_id, config, data, store)
             self._jobs[job_id] = job
         job.start()
         return job
 
     def get(self, job_id: str) -> TrainingJob | None:
+        """The job with exactly this id; None for an unknown, mistyped, guessed or pre-restart id."""
         with self._lock:
             return self._jobs.get(job_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -14,10 +15,16 @@ import tensorflow as tf
 from core.augmentation import augment_batch, make_augmenter
 from core.config import TrainConfig
 from core.data import MnistData, normalize, split_validation
+from core.errors import TrainingDivergedError
 from core.models import build_model
 
 # Building a model touches Keras' global state; trainings in several threads take turns.
 _BUILD_LOCK = threading.Lock()
+# A fresh classifier's loss is about ln 10 = 2.3 (plus any L2 penalty). Sane runs stay within a few
+# times that (Keras' running mean over the epoch: the MLP at 50x its default learning rate peaks near
+# 7); 40x the first batch's means the weights blew up: at learning rate 50 the MLP's loss passes 1e6
+# yet stays finite, so a check for inf/NaN alone would let that run be saved.
+DIVERGENCE_FACTOR = 40.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,32 @@ class ProgressCallback(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is not finite or has exploded (see DIVERGENCE_FACTOR).
+
+    It only records where; train() raises TrainingDivergedError, so a diverged model is never saved.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.diverged: TrainingDivergedError | None = None
+        self._epoch = 0
+        self._limit: float | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.diverged is not None or "loss" not in (logs or {}):
+            return
+        loss = float(logs["loss"])
+        if self._limit is None:  # the first batch's loss is the fresh model's (computed before any update)
+            self._limit = DIVERGENCE_FACTOR * loss if math.isfinite(loss) else 0.0
+        if not (math.isfinite(loss) and loss <= self._limit):
+            self.diverged = TrainingDivergedError(self._epoch, batch + 1, loss)
+            self.model.stop_training = True
+
+
 @dataclass
 class TrainResult:
     """A trained model and how its training went."""
@@ -116,7 +149,10 @@ def train(
     cancel_event: threading.Event | None = None,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
 ) -> TrainResult:
-    """Fit `config`'s model on the training split of `data`, validating on a carved-out split."""
+    """Fit `config`'s model on the training split of `data`, validating on a carved-out split.
+
+    Raises TrainingDivergedError as soon as the loss blows up (nothing to save or evaluate).
+    """
     config.validated()
     x_all, y_all = data.x_train, data.y_train
     if config.train_limit:
@@ -128,6 +164,7 @@ def train(
         model = build_model(config, steps_per_epoch=batches)
     train_batches = make_dataset(x_train, y_train, config)
     progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
+    guard = DivergenceGuard()
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
@@ -138,10 +175,12 @@ def train(
         validation_data=(normalize(x_val), y_val.astype(np.int32)),
         validation_batch_size=1000,
         shuffle=False,  # the dataset shuffles itself
-        callbacks=[progress, early_stopping, *(extra_callbacks or [])],
+        callbacks=[guard, progress, early_stopping, *(extra_callbacks or [])],
         verbose=0,
     )
     seconds = time.perf_counter() - started
+    if guard.diverged is not None:
+        raise guard.diverged
     val_losses = [row["val_loss"] for row in progress.history if "val_loss" in row]
     best_epoch = int(np.argmin(val_losses)) + 1 if val_losses else 0
     stopped_epoch = len(progress.history)

@@ -12,6 +12,7 @@ import optuna
 
 from core.config import TrainConfig
 from core.data import MnistData
+from core.errors import TrainingDivergedError
 from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
 
@@ -82,5 +83,6 @@ def run_study(
     study = optuna.create_study(
         study_name=study_name, direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)
     )
-    study.optimize(objective, n_trials=trials, timeout=minutes * 60)
+    # A diverged trial saves nothing and counts as failed; the search goes on.
+    study.optimize(objective, n_trials=trials, timeout=minutes * 60, catch=(TrainingDivergedError,))
     return StudyResult(study, experiments)

@@ -1,3 +1,5 @@
 """Streamlit UI of Digit Lab: navigation, sidebar, shared state and charts."""
 
-import core  # noqa: F401  (sets TensorFlow's environment before any page imports keras)
+from core.tf_startup import start_tensorflow
+
+start_tensorflow()  # quietly, before any page imports keras

@@ -24,8 +24,10 @@ def restore_active_model() -> None:
     if state.active_model() is None:
         try:
             activate_from_link()
-        except RunStoreError as error:
-            st.session_state[LINK_PROBLEM_KEY] = f"The link's model could not be opened ({error}); showing the default."
+        except RunStoreError:  # the error names the store's folder: not for visitors' eyes
+            st.session_state[LINK_PROBLEM_KEY] = (
+                "The model this link names is not in this server's run store; showing the default model."
+            )
         if state.active_model() is None:
             activate_default()
     write_to_url(state.active_model())

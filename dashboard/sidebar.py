@@ -10,6 +10,7 @@ from core.jobs import JobStatus
 from dashboard import charts, model_link, state
 
 JOB_KEY = "training_job_id"
+JOB_PARAM = "job"  # the URL parameter holding the session's running job
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
 POLL_SECONDS = 2.0  # each poll reruns the fragment; faster polling slows training
 
@@ -114,20 +115,35 @@ def render_training_form() -> None:
 
 
 def start_training(config: TrainConfig) -> None:
-    """Start a background job for this session; progress shows in the sidebar."""
+    """Start a background job for this session; progress shows in the sidebar.
+
+    The job's id is the capability to follow and cancel it (core/jobs.py). It goes to this session's
+    state and to its URL as ?job=, the one thing a browser reload keeps, so a reload keeps control.
+    Anyone given that URL while the job runs gets control too; when the job ends, finish_job swaps
+    ?job= for ?run=, so the link people copy and share from then on shows the run and controls nothing.
+    """
     data, _ = state.load_data()
     job = state.job_manager().start(config, data, state.run_store())
     st.session_state[JOB_KEY] = job.job_id
-    st.query_params["job"] = job.job_id  # a browser reload finds its job again
+    st.query_params[JOB_PARAM] = job.job_id
 
 
 def session_job_status() -> JobStatus | None:
-    job_id = st.session_state.get(JOB_KEY) or st.query_params.get("job")
+    """This session's job: the one it started, or the one whose exact id its URL carries (a reload).
+
+    Any other ?job= (guessed, mistyped, old-style, or from before a server restart) shows nothing
+    and is dropped from the URL.
+    """
+    job_id = st.session_state.get(JOB_KEY) or st.query_params.get(JOB_PARAM)
     job = state.job_manager().get(job_id) if job_id else None
     if job is None:
+        st.query_params.pop(JOB_PARAM, None)
         return None
     st.session_state[JOB_KEY] = job.job_id
-    return job.status()
+    status = job.status()
+    if status.is_active:
+        st.query_params[JOB_PARAM] = job.job_id  # again: a switch of page may have cleared it
+    return status
 
 
 def render_training_progress() -> None:
@@ -144,7 +160,7 @@ def training_progress() -> None:
     status = session_job_status()
     if status is None:
         return
-    st.markdown(f"**Training** {status.config.arch} · {status.job_id}")
+    st.markdown(f"**Training** {status.config.arch} · `{status.job_id}`")  # code: ids may hold _ and -
     if status.is_active:
         label = f"Epoch {max(status.epoch, 1)}/{status.epochs} · {status.elapsed:.0f} s"
         st.progress(status.fraction_done, text=label)
@@ -160,7 +176,11 @@ def training_progress() -> None:
 
 
 def finish_job(status: JobStatus) -> None:
-    """Report how the session's job ended; make a new run the active model once."""
+    """Report how the session's job ended; make a new run the active model once.
+
+    The ended job leaves the URL: a done job's run takes its place (model_link writes ?run=).
+    """
+    st.query_params.pop(JOB_PARAM, None)
     if status.state == "done":
         st.success(f"Finished: test accuracy {status.test_accuracy:.2%} ({status.elapsed:.0f} s)")
         if st.session_state.get("activated_job") != status.job_id:

@@ -98,6 +98,25 @@ def test_cli_rejects_bad_values_without_traceback(tmp_path):
         assert "error" in done.stderr.lower()
 
 
+def test_cli_refuses_non_finite_settings_before_training(tmp_path, capsys):
+    for option in ("--learning-rate", "--dropout", "--l2", "--validation-fraction"):
+        code = main(["train", "--source", "sample", "--runs-dir", str(tmp_path), option, "inf"])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.startswith("error:") and "\n" not in err, err
+    assert not any(tmp_path.iterdir())
+
+
+def test_cli_says_plainly_that_training_diverged_and_saves_nothing(tmp_path, capsys):
+    args = ["train", "--source", "sample", "--learning-rate", "50", "--train-limit", "600", "--runs-dir", str(tmp_path)]
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert "\n" not in err
+    assert err.startswith("error: training diverged at epoch 1, batch ")
+    assert err.endswith("nothing saved; try a lower learning rate")
+    assert RunStore(tmp_path).list_runs() == ([], [])
+
+
 def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small_data, sample_data):
     store = RunStore(tmp_path)
     run_ids = []

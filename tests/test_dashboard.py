@@ -23,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.experiment import run_experiment
 from core.runs import MODEL_FILE, RECORD_FILE, RunStore
+from dashboard import state
 from dashboard.page_registry import ANALYSIS_PAGES
 from tests.test_runs import RUN_V1
 
@@ -130,6 +131,21 @@ def wait_for_job(at: AppTest, done, seconds: float = JOB_WAIT_SECONDS) -> None:
         time.sleep(0.5)
         at.run()
         assert_no_exception(at)
+
+
+def open_link(**query_params: str) -> AppTest:
+    """A new session (another browser, or a reload) opening the app at a URL with these parameters."""
+    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
+    at.query_params.update(query_params)
+    at.run()
+    assert_no_exception(at)
+    return at
+
+
+def assert_no_job_shown(at: AppTest) -> None:
+    assert not [b for b in at.sidebar.button if b.label == "Cancel training"]
+    assert not at.sidebar.get("progress")
+    assert not [m for m in texts(at.sidebar.markdown) if m.startswith("**Training**")]
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -240,7 +256,7 @@ def test_a_link_opens_an_ensemble(monkeypatch, runs):
 def test_a_link_to_a_missing_run_says_so_and_opens_the_default(monkeypatch, runs):
     root, _ = runs
     at = start_app_with_link(monkeypatch, root, run="20990101-000000-gone")
-    assert any("could not be opened" in w and "gone" in w for w in texts(at.sidebar.warning))
+    assert any("not in this server's run store" in w for w in texts(at.sidebar.warning))
     assert f"**Active model:** {best_by_validation(root).label}" in texts(at.sidebar.success)
 
 
@@ -251,7 +267,7 @@ def test_the_sidebar_combines_runs_into_an_ensemble(monkeypatch, runs):
     button(at, "Load ensemble", at.sidebar).click().run()
     assert_no_exception(at)
     assert "**Active model:** ensemble of 2 runs" in texts(at.sidebar.success)
-    assert at.query_params["ensemble"] == f"{ids['alpha']},{ids['gamma']}"
+    assert set(at.query_params["ensemble"].split(",")) == {ids["alpha"], ids["gamma"]}
     go(at, "class_metrics")
     assert {m.label for m in at.main.metric} >= {"Test accuracy", "Errors"}
 
@@ -532,7 +548,7 @@ def test_training_from_the_sidebar_form_activates_the_new_run(monkeypatch, store
     at.run()
     assert_no_exception(at)
     # Rendered in the same run as the start: the job is queued or running.
-    assert any(m.startswith("**Training** mlp · job-") for m in texts(at.sidebar.markdown))
+    assert any(m.startswith("**Training** mlp · `job-") for m in texts(at.sidebar.markdown))
     assert at.sidebar.get("progress") and "/1 ·" in at.sidebar.get("progress")[0].proto.text
 
     wait_for_job(at, lambda at: any(s.startswith("Finished: test accuracy") for s in texts(at.sidebar.success)))
@@ -545,6 +561,50 @@ def test_training_from_the_sidebar_form_activates_the_new_run(monkeypatch, store
     go(at, "training_curves")
     assert {m.label: m.value for m in at.main.metric}["Test accuracy"] == f"{new[0].test_accuracy:.2%}"
     assert new[0].label in sidebar_success(at)
+    # The finished job left the URL; the run took its place. That link shows a visitor the run, and no job.
+    assert at.query_params == {"run": new[0].run_id}
+    visitor = open_link(run=new[0].run_id)
+    assert f"**Active model:** {new[0].label}" in texts(visitor.sidebar.success)
+    assert_no_job_shown(visitor)
+    assert visitor.query_params == {"run": new[0].run_id}
+
+
+def test_only_the_starting_session_or_its_reload_sees_and_can_cancel_a_job(monkeypatch, tmp_path):
+    owner = start_app(monkeypatch, tmp_path / "runs")
+    form_inputs = {widget.label: widget for widget in owner.sidebar.number_input}
+    form_inputs["Epochs"].set_value(100)
+    form_inputs["Early-stopping patience (epochs)"].set_value(50)
+    (learning_rate,) = [s for s in owner.sidebar.select_slider if s.label.startswith("Learning rate")]
+    learning_rate.set_value(1e-4)  # the lowest rate: it keeps improving, so it keeps training
+    button(owner, "Start training", owner.sidebar).click()
+    owner.run()
+    assert_no_exception(owner)
+    token = owner.query_params["job"]
+    manager = state.job_manager()  # the server's jobs, shared by every session
+    job = manager.get(token)
+    try:
+        # A reload of the owner's page is a new session with the same URL: it keeps control.
+        reload = open_link(job=token)
+        button(reload, "Cancel training", reload.sidebar)
+        assert reload.query_params == {"job": token}
+
+        # Anyone else: ids in the old scheme, job-<counter>-<unix seconds>, guessed around the start,
+        # and near misses of the real one.
+        started, count = int(job.status().started), len(manager.statuses())
+        guesses = [f"job-{n}-{second}" for n in range(1, count + 1) for second in (started - 1, started)]
+        guesses += [token[:-1], token[:-1] + ("B" if token[-1] == "A" else "A"), token.removeprefix("job-")]
+        intruder = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
+        for guess in guesses:
+            intruder.query_params["job"] = guess
+            intruder.run()
+            assert_no_exception(intruder)
+            assert_no_job_shown(intruder)
+            assert "job" not in intruder.query_params, guess  # the stray id is dropped from the URL
+        assert job.status().is_active  # the job was there to be found all along
+        assert any("other training job(s) running" in c for c in texts(intruder.sidebar.caption))
+    finally:
+        job.cancel()
+        job.wait(JOB_WAIT_SECONDS)
 
 
 def test_quick_model_button_starts_a_job_that_can_be_cancelled(monkeypatch, tmp_path):

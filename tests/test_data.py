@@ -1,5 +1,6 @@
 """Where MNIST comes from (source order, offline fallback) and how it is split and scaled."""
 
+import json
 import socket
 import time
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from core import data as data_module
-from core.data import load_mnist, normalize, split_validation
+from core.data import load_from_folder, load_mnist, mnist_name, normalize, split_validation
 from core.errors import ConfigError, DataSourceError
 from tests.test_idx import write_mnist_folder
 
@@ -23,7 +24,28 @@ def test_mnist_dir_is_used_first(tmp_path, monkeypatch):
     data = load_mnist()
     assert data.source == "folder"
     assert data.counts() == {"train": 20, "test": 7}
-    assert str(tmp_path) in data.description
+    assert data.location == str(tmp_path)
+
+
+@pytest.mark.parametrize("layout", ["idx", "npz"])
+def test_the_data_is_named_by_what_it_is_not_by_its_folder(tmp_path, layout):
+    arrays = write_mnist_folder(tmp_path, n_train=20, n_test=7)
+    if layout == "npz":
+        (tmp_path / "keras").mkdir()
+        images, labels = arrays["train-images-idx3-ubyte"], arrays["train-labels-idx1-ubyte"]
+        np.savez(tmp_path / "keras" / "mnist.npz", x_train=images, y_train=labels, x_test=images, y_test=labels)
+    folder = tmp_path if layout == "idx" else tmp_path / "keras"
+    data = load_from_folder(folder)
+    expected = {"idx": "MNIST subset from IDX files", "npz": "MNIST subset from mnist.npz"}[layout]
+    assert data.description == expected
+    assert data.location == str(folder)
+    # What a run records (run.json) and what the docs print name no folder of this machine.
+    assert str(tmp_path) not in json.dumps(data.summary())
+
+
+def test_only_the_60000_10000_split_is_called_full_mnist():
+    assert mnist_name(60_000, 10_000) == "full MNIST"
+    assert mnist_name(20, 7) == mnist_name(60_000, 9_999) == "MNIST subset"
 
 
 def test_folder_argument_beats_environment(tmp_path, monkeypatch):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import time
 
 import numpy as np
@@ -9,11 +11,12 @@ import pytest
 
 from core.config import TrainConfig
 from core.data import MnistData
-from core.jobs import JobManager, JobStatus, TrainingJob
+from core.jobs import JobManager, JobStatus, TrainingJob, new_job_id
 from core.runs import RunStore
 
 WAIT_SECONDS = 120
 POLL_SECONDS = 0.005
+JOB_ID = re.compile(r"job-[A-Za-z0-9_-]{22}")  # "job-" and 16 random bytes, base64url without padding
 
 
 def tiny(name: str, **overrides) -> TrainConfig:
@@ -135,6 +138,52 @@ def test_a_failing_job_reports_a_readable_error_and_the_manager_keeps_working(tm
     assert [run.run_id for run in store.list_runs()[0]] == [status.run_id]
     assert [s.state for s in manager.statuses()] == ["done", "failed", "failed"]
     assert manager.active() == []
+
+
+def test_a_diverging_job_fails_saying_so_and_saves_nothing(tmp_path, small_data):
+    store = RunStore(tmp_path / "runs")
+    job = JobManager().start(tiny("diverging", epochs=3, learning_rate=50.0), small_data, store)
+    status = job.wait(WAIT_SECONDS)
+    assert status.state == "failed" and not status.is_active
+    assert status.error.startswith("training diverged at epoch 1, batch ")
+    assert status.error.endswith("nothing saved; try a lower learning rate")
+    assert status.run_id is None and status.test_accuracy is None
+    assert store.list_runs() == ([], [])
+
+
+class IdleJob:
+    """A job that never trains: for testing the manager's bookkeeping alone."""
+
+    def __init__(self, job_id, config, data, store):
+        self.job_id = job_id
+
+    def start(self) -> None:
+        pass
+
+
+def test_job_ids_are_128_random_bits_and_unique():
+    ids = [new_job_id() for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(JOB_ID.fullmatch(job_id) for job_id in ids)
+    assert {len(base64.urlsafe_b64decode(job_id.removeprefix("job-") + "==")) for job_id in ids} == {16}
+    # Nothing sequential or clock-based: no two of them even share their first eight random characters.
+    assert len({job_id[:12] for job_id in ids[:1000]}) == 1000
+
+
+def test_the_manager_finds_a_job_only_by_its_exact_id(small_data):
+    manager = JobManager(job_factory=IdleJob)
+    jobs = [manager.start(tiny(f"idle {n}"), small_data, None) for n in range(20)]
+    ids = [job.job_id for job in jobs]
+    assert len(set(ids)) == 20 and all(JOB_ID.fullmatch(job_id) for job_id in ids)
+    assert all(manager.get(job_id) is job for job_id, job in zip(ids, jobs, strict=True))
+    # What a visitor could guess from the old scheme, job-<counter>-<unix seconds>, finds nothing.
+    now = int(time.time())
+    guesses = [f"job-{n}-{t}" for n in range(1, 21) for t in range(now - 30, now + 2)]
+    assert [guess for guess in guesses if manager.get(guess)] == []
+    # Nor does a near miss of a real id.
+    first = ids[0]
+    near_misses = [first[:-1], first + "A", first[:-1] + ("B" if first[-1] == "A" else "A"), first.removeprefix("job-")]
+    assert [manager.get(miss) for miss in near_misses] == [None] * 4
 
 
 def test_two_jobs_at_once_both_finish_as_distinct_runs(tmp_path, small_data):

@@ -1,19 +1,23 @@
 """Each architecture builds and trains; progress, early stopping and cancelling work."""
 
+import math
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from core.augmentation import augment_batch, make_augmenter
 from core.config import TrainConfig
-from core.errors import ConfigError
+from core.errors import ConfigError, TrainingDivergedError
+from core.experiment import run_experiment
 from core.models import build_model
-from core.training import train
+from core.runs import RunStore
+from core.training import DivergenceGuard, train
 
 
 @pytest.mark.parametrize(
@@ -123,6 +127,53 @@ def test_invalid_settings_are_refused():
         TrainConfig.for_arch("mlp", dropout=1.5)
     with pytest.raises(ConfigError, match="unknown architecture"):
         TrainConfig.for_arch("transformer")
+
+
+@pytest.mark.parametrize("setting", ["learning_rate", "dropout", "l2", "validation_fraction"])
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan])
+def test_non_finite_settings_are_refused(setting, value):
+    with pytest.raises(ValueError, match=setting.replace("_", " ").replace("l2", "L2")):
+        TrainConfig.for_arch("mlp", **{setting: value})
+
+
+def test_diverging_training_stops_at_once_and_raises(small_data):
+    batches = []
+    config = TrainConfig.for_arch("mlp", learning_rate=50.0, epochs=5, train_limit=600)
+    with pytest.raises(TrainingDivergedError, match=r"^training diverged at epoch 1, batch \d+ \(loss ") as caught:
+        train(config, small_data, listener=lambda event: event.kind == "batch" and batches.append(event.batch))
+    error = caught.value
+    assert error.epoch == 1 and error.batch == batches[-1]  # no batch ran after the one that blew up
+    assert batches == list(range(1, error.batch + 1)) and error.batch < 17  # 540 images: 17 batches an epoch
+    assert str(error).endswith("nothing saved; try a lower learning rate")
+
+
+def test_a_diverged_run_is_not_saved(small_data, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    config = TrainConfig.for_arch("mlp", learning_rate=50.0, epochs=2, train_limit=600, name="doomed")
+    with pytest.raises(TrainingDivergedError, match="diverged"):
+        run_experiment(config, small_data, store)
+    assert store.list_runs() == ([], [])
+    assert not store.root.exists() or not any(store.root.iterdir())
+
+
+@pytest.mark.parametrize("loss, shown", [(math.nan, "nan"), (math.inf, "inf"), (2.3 * 41, "94")])
+def test_the_guard_stops_on_a_non_finite_or_exploded_loss(loss, shown):
+    guard = DivergenceGuard()
+    guard.set_model(SimpleNamespace(stop_training=False))
+    guard.on_epoch_begin(2)
+    for batch, value in enumerate([2.3, 2.0, 50.0, loss, 1.0]):
+        guard.on_train_batch_end(batch, {"loss": value})
+    assert guard.model.stop_training
+    assert (guard.diverged.epoch, guard.diverged.batch) == (3, 4)
+    assert f"(loss {shown})" in str(guard.diverged)
+
+
+def test_the_guard_lets_a_noisy_but_sane_run_go_on():
+    guard = DivergenceGuard()
+    guard.set_model(SimpleNamespace(stop_training=False))
+    for batch, value in enumerate([2.3, 7.0, 6.0, 1.5, 0.4]):  # the MLP at learning rate 0.05
+        guard.on_train_batch_end(batch, {"loss": value})
+    assert guard.diverged is None and not guard.model.stop_training
 
 
 ONEDNN_PROBE = (

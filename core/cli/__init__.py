@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from core.errors import DigitLabError
+from core.tf_startup import start_tensorflow
 
 PROG = "python -m core"
 COMMANDS = {
@@ -44,6 +45,7 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     for name, summary in COMMANDS.items():
         command = commands.add_parser(name, help=summary, description=summary)
         if name == chosen:
+            start_tensorflow()  # quietly, before the command's module imports keras
             module = importlib.import_module(f"{__name__}.{name}")
             module.add_arguments(command)
             command.set_defaults(run=module.run)
