@@ -57,10 +57,14 @@ def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
     yield from throughput_section(data)
     yield from latency_section(data)
     if with_dashboard:
-        from benchmarks import dashboard_speed  # needs Playwright, which the other sections do not
+        from benchmarks import (
+            dashboard_memory,
+            dashboard_speed,  # needs Playwright, which the other sections do not
+        )
 
         yield "\n## 4–5. The dashboard in a real browser\n"
         yield from dashboard_speed.run()
+        yield from dashboard_memory.run(data)
 
 
 def machine_description() -> str:
