@@ -13,22 +13,15 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from benchmarks.dashboard_speed import resident_kib
 from core.analysis.evaluation import EVALUATION_BATCH_SIZE
 from core.analysis.inspection import INSPECTION_BATCH_SIZE
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
+from dashboard import server_process
 from dashboard.page_registry import ANALYSIS_PAGES
-from dashboard.server_process import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    VIEWPORT,
-    free_loopback_port,
-    start_streamlit,
-    stop_process_group,
-    wait_for_health,
-)
 from tests.browser.helpers import go_to_page, open_app
 
 RECIPES = ("mlp", "cnn", "fast_cnn", "deep_cnn")
@@ -37,15 +30,15 @@ ROUNDS = 3
 
 
 def resident_mib(pid: int) -> tuple[float, float]:
-    """(current, peak) resident memory of a process in MiB, from /proc."""
-    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    """(current, peak) resident memory of a process in MiB."""
+    current, peak = resident_kib(pid)
+    return current / 1024, peak / 1024
 
 
 def run(data: MnistData | None = None) -> list[str]:
     """Train one short run per recipe (the shapes matter, not the accuracy), then measure each model."""
-    if not CHROMIUM.exists():
-        return [f"skipped: {CHROMIUM} is missing"]
+    if not server_process.CHROMIUM.exists():
+        return [f"skipped: {server_process.CHROMIUM} is missing"]
     data = data or load_mnist()
     with tempfile.TemporaryDirectory() as folder:
         store = RunStore(Path(folder) / "runs")
@@ -64,15 +57,17 @@ def run(data: MnistData | None = None) -> list[str]:
 
 def measure(runs_dir: Path, link: str) -> dict:
     """A fresh server; the model opened through `link`; peak memory gained per first page visit."""
-    port = free_loopback_port()
+    port = server_process.free_loopback_port()
     url = f"http://127.0.0.1:{port}"
     log_path = Path(runs_dir).parent / f"streamlit-{port}.log"
-    process = start_streamlit(port, {**os.environ, "RUNS_DIR": str(runs_dir)}, log_path)
+    process = server_process.start_streamlit(port, {**os.environ, "RUNS_DIR": str(runs_dir)}, log_path)
     try:
-        wait_for_health(url, process, log_path)
+        server_process.wait_for_health(url, process, log_path)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport=VIEWPORT)
+            browser = playwright.chromium.launch(
+                executable_path=str(server_process.CHROMIUM), headless=True, args=server_process.CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport=server_process.VIEWPORT)
             page.set_default_timeout(180_000)
             open_app(page, f"{url}/?{link}")
             home_rss = resident_mib(process.pid)[0]
@@ -90,7 +85,7 @@ def measure(runs_dir: Path, link: str) -> dict:
             browser.close()
             alive = process.poll() is None
     finally:
-        stop_process_group(process)
+        server_process.stop_process_group(process)
     return {
         "home": home_rss,
         "gain": peak_gain,
