@@ -16,6 +16,7 @@ import pytest
 from core.adapters import adapt_model, adaptation_of, inner_model, is_adapted, load_user_model
 from core.analysis.evaluation import evaluate, predict_probabilities
 from core.analysis.inspection import first_layer_weights, layer_activations
+from core.cli import main
 from core.ensemble import build_ensemble, inspectable_model
 from core.errors import ConfigError
 from core.runs import MODEL_FILE, RunStore, load_model_file
@@ -164,3 +165,49 @@ def test_adapted_uploads_make_an_ensemble(uploaded_models, sample_data):
     together = predict_probabilities(ensemble, sample_data.x_test)
     np.testing.assert_allclose(together, np.mean(separate, axis=0), atol=1e-5)
     assert first_layer_weights(inspectable_model(ensemble)).layer_name == "conv_a"
+
+
+# ---- the command line ----------------------------------------------------------------------------
+
+
+def test_evaluate_scores_model_files_beside_runs(uploaded_models, trained_store, sample_data, capsys):
+    store, result = trained_store
+    files = [str(uploaded_models[name].path) for name in ("flat_784", "quickstart_logits")]
+    arguments = [files[0], result.run.run_id, files[1]]
+    code = main(["evaluate", "--source", "sample", "--runs-dir", str(store.root), *arguments])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{files[0]}: It takes input of shape (784,)" in out
+    assert f"{files[1]}: This model outputs logits; probabilities are its softmax." in out
+    scores = {line.split(": test accuracy ")[0]: line for line in out.splitlines() if ": test accuracy " in line}
+    assert list(scores) == [files[0], result.run.run_id, files[1], "ensemble of 3"]
+    for name, file in zip(("flat_784", "quickstart_logits"), files, strict=True):
+        accuracy = float(scores[file].split("test accuracy ")[1].split(" ")[0])
+        assert accuracy == pytest.approx(direct_accuracy(uploaded_models[name], sample_data), abs=ONE_POINT)
+
+
+def test_evaluate_takes_a_pixel_scale_for_model_files(uploaded_models, tmp_path, capsys):
+    path = str(uploaded_models["pixels_0_255"].path)
+    assert main(["evaluate", "--source", "sample", "--runs-dir", str(tmp_path), path]) == 0
+    measured = capsys.readouterr().out
+    assert main(["evaluate", "--source", "sample", "--runs-dir", str(tmp_path), "--pixel-scale", "1", path]) == 0
+    forced = capsys.readouterr().out
+    assert "fed pixels in 0–255, which scores clearly better" in measured
+    assert "fed pixels in 0–1, as you chose" in forced
+
+
+@pytest.mark.parametrize(
+    "argument, message",
+    [("missing.keras", "missing.keras: no such file"), ("no-such-run", "no run 'no-such-run'")],
+)
+def test_evaluate_refuses_a_missing_file_or_run_before_loading_data(tmp_path, capsys, argument, message):
+    assert main(["evaluate", "--source", "sample", "--runs-dir", str(tmp_path), argument]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and message in captured.err and "data:" not in captured.out
+
+
+def test_evaluate_refuses_a_model_of_another_shape(tmp_path, capsys):
+    path = tmp_path / "colour.keras"
+    keras.Sequential([keras.Input((28, 28, 3)), keras.layers.Flatten(), keras.layers.Dense(10)]).save(path)
+    assert main(["evaluate", "--source", "sample", "--runs-dir", str(tmp_path), str(path)]) == 2
+    assert "accepted input shapes are (28, 28), (28, 28, 1), (1, 28, 28), (784,)" in capsys.readouterr().err
