@@ -8,6 +8,7 @@ from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
 from dashboard import charts, state
+from dashboard.upload_panel import render_upload_panel
 
 JOB_KEY = "training_job_id"
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
@@ -47,6 +48,7 @@ def render_active_model() -> None:
         st.info("No model loaded yet.", icon=":material/info:")
     else:
         st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
+        render_upload_panel(active)
 
 
 # ---- training ------------------------------------------------------------------------------------
