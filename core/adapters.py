@@ -47,9 +47,6 @@ class ScaleScore:
     accuracy: float
     log_loss: float  # mean cross-entropy of its probabilities: flat or overconfident ones score badly
 
-    def __str__(self) -> str:
-        return f"{self.accuracy:.1%} accuracy, log-loss {self.log_loss:.2f}"
-
 
 @dataclass(frozen=True)
 class AdaptedModel:
@@ -79,16 +76,28 @@ class AdaptedModel:
         return notes
 
     def _scale_note(self) -> str:
+        """Which pixel scaling the model is fed, and the measurement that decided it."""
         chosen = pixel_range(self.pixel_scale)
         if not self.scale_scores:
             return f"It is fed pixels in {chosen}."
-        scores = "; ".join(f"{pixel_range(scale)}: {score}" for scale, score in self.scale_scores.items())
-        measured = f"on {self.measured_on} test images, {scores}"
+        (other_scale,) = [scale for scale in self.scale_scores if scale != self.pixel_scale]
+        mine, other = self.scale_scores[self.pixel_scale], self.scale_scores[other_scale]
+        accuracies = f"{mine.accuracy:.1%} accuracy against {other.accuracy:.1%} with {pixel_range(other_scale)}"
+        log_losses = f"log-loss {mine.log_loss:.2f} against {other.log_loss:.2f}"
+        images = f"{self.measured_on} test images"
         if self.scale_chosen_by_user:
-            return f"It is fed pixels in {chosen}, as you chose ({measured})."
+            return f"It is fed pixels in {chosen}, as you chose: {accuracies}, {log_losses} ({images})."
         if clear_winner(self.scale_scores) is None:
-            return f"It is fed pixels in {chosen}, the app's own scaling: neither scores clearly better ({measured})."
-        return f"It is fed pixels in {chosen}, which scores clearly better ({measured})."
+            return (
+                f"It is fed pixels in {chosen}, the app's own scaling: {pixel_range(other_scale)} scores no "
+                f"clearly better ({accuracies}, {log_losses}; {images})."
+            )
+        if abs(mine.accuracy - other.accuracy) >= CLEAR_ACCURACY_MARGIN:
+            return f"It is fed pixels in {chosen}, which scores clearly better: {accuracies} ({images})."
+        return (
+            f"It is fed pixels in {chosen}, which scores clearly better: about as accurate ({accuracies}) "
+            f"but surer of the right digit ({log_losses}; {images})."
+        )
 
 
 def pixel_range(scale: float) -> str:

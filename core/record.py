@@ -62,6 +62,11 @@ class UploadSummary:
     outputs_logits: bool = False  # a softmax was added after its last layer
     pixel_scale: float = 1.0  # it is fed pixels in [0, pixel_scale]
 
+    @property
+    def was_adapted(self) -> bool:
+        """Whether it is saved inside an adapter (a model already in the app's convention is not)."""
+        return self.input_layout != (28, 28) or self.outputs_logits or self.pixel_scale != 1.0
+
     @classmethod
     def from_dict(cls, data: dict) -> UploadSummary:
         values = _known_fields(cls, data)

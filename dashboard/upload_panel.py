@@ -14,7 +14,8 @@ def render_upload_panel(active: state.ActiveModel) -> None:
     """Under the active model: for an upload, its adapter's notes and actions; for a kept upload, where it came from."""
     if active.record is not None and active.record.upload is not None:
         upload = active.record.upload
-        st.caption(f"Uploaded as `{upload.file_name}` and kept as a run, with its adapter.")
+        adapter = ", with its adapter" if upload.was_adapted else ""
+        st.caption(f"Uploaded as `{upload.file_name}` and kept as a run{adapter}.")
         return
     adapted = active.adaptation
     if adapted is None:

@@ -62,7 +62,9 @@ def test_the_notes_say_what_the_adapter_does(uploaded_models, small_data, name):
     assert (reshaped in notes) == (uploaded.input_layout != (28, 28))
     assert ("outputs logits; probabilities are its softmax" in notes) == uploaded.outputs_logits
     assert f"fed pixels in 0–{uploaded.pixel_scale:g}, which scores clearly better" in notes
-    assert f"on {len(small_data.y_test)} test images, 0–1: " in notes and "; 0–255: " in notes
+    other = "0–1" if uploaded.pixel_scale == 255 else "0–255"
+    assert "% accuracy against " in notes and f"% with {other}" in notes
+    assert f"{len(small_data.y_test)} test images)" in notes
 
 
 def test_logits_are_turned_into_their_softmax(uploaded_models, sample_data):
@@ -91,12 +93,14 @@ def test_the_pixel_scale_can_be_overridden(uploaded_models, sample_data):
         adapted(uploaded, sample_data, pixel_scale=100.0)
 
 
-def test_a_model_in_the_apps_convention_is_left_as_it_is(trained_store, small_data):
+def test_a_model_in_the_apps_convention_is_left_as_it_is(trained_store, small_data, tmp_path):
     store, result = trained_store
     model = store.load_model(result.run.run_id)
     same = adapt_model(model, small_data.x_test, small_data.y_test)
     assert same.model is model and not is_adapted(model)
     assert (same.input_layout, same.outputs_logits, same.pixel_scale) == ((28, 28), False, 1.0)
+    kept = keep_as_run(same, "mine.keras", small_data, RunStore(tmp_path)).record
+    assert kept.is_uploaded and not kept.upload.was_adapted
 
 
 @pytest.mark.parametrize("name", ["quickstart_logits", "pixels_0_255", "channels_first", "flat_784"])
@@ -117,7 +121,8 @@ def test_a_kept_upload_reloads_the_same_way_in_safe_mode(uploaded_models, sample
         result.pixel_scale,
     )
     record = store.get(run.run_id).record
-    assert record.is_uploaded and record.config.arch == UPLOADED_ARCH and record.history == ()
+    assert record.is_uploaded and record.upload.was_adapted
+    assert record.config.arch == UPLOADED_ARCH and record.history == ()
     assert record.upload.file_name == f"{name}.keras" and record.upload.input_layout == uploaded.input_layout
     assert (record.upload.outputs_logits, record.upload.pixel_scale) == (uploaded.outputs_logits, uploaded.pixel_scale)
     assert record.test_metrics.accuracy == pytest.approx(float(np.mean(before.argmax(axis=1) == sample_data.y_test)))
