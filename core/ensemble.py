@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from core.adapters import inspection_view, is_adapted
 from core.errors import ConfigError
 from core.models import INPUT_SHAPE
 
@@ -26,11 +27,16 @@ def build_ensemble(members: list[keras.Model], name: str = "ensemble") -> keras.
 
 
 def ensemble_members(model: keras.Model) -> list[keras.Model]:
-    """The member models of an ensemble (empty for a plain model)."""
+    """The member models of an ensemble (empty for a plain model, and for an adapted upload's one inner model)."""
+    if is_adapted(model):
+        return []
     return [layer for layer in model.layers if isinstance(layer, keras.Model)]
 
 
 def inspectable_model(model: keras.Model) -> keras.Model:
-    """The model whose layers the inspection pages show: an ensemble's first member, else itself."""
+    """The model whose layers the inspection pages show: an ensemble's first member, else itself.
+
+    An adapted upload (core.adapters) shows its own layers behind the adapter's reshape, rescaling and softmax.
+    """
     members = ensemble_members(model)
-    return members[0] if members else model
+    return inspectable_model(members[0]) if members else inspection_view(model)

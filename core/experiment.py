@@ -53,9 +53,10 @@ def make_record(config: TrainConfig, data: MnistData, training: TrainResult, eva
         training_seconds=round(training.seconds, 3),
         test_metrics=TestMetrics.from_dict(evaluation.summary()),
         parameters=int(training.model.count_params()),
-        versions={
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "python": platform.python_version(),
-        },
+        versions=library_versions(),
     )
+
+
+def library_versions() -> dict:
+    """The versions a run records: TensorFlow, Keras and Python."""
+    return {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version()}

@@ -1,7 +1,8 @@
 """The record of a saved run (its run.json) as typed, frozen values rather than a raw dict.
 
 Versions of run.json: 1 has no `schema_version` key (runs saved before this module); 2 adds that
-key and nothing else. `from_dict` reads both, gives missing keys a default (None where a value is
+key and nothing else; 3 adds `upload`, only in the record of a model trained elsewhere and kept as a
+run (core/uploads.py). `from_dict` reads them all, gives missing keys a default (None where a value is
 unknown) and ignores keys it does not know, so runs saved by older and newer versions still load.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from core.config import TrainConfig
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FIRST_SCHEMA_VERSION = 1  # a record without the key
 
 
@@ -53,6 +54,28 @@ class TestMetrics:
 
 
 @dataclass(frozen=True)
+class UploadSummary:
+    """A model uploaded rather than trained here: its file, and how core.adapters adapted it."""
+
+    file_name: str = ""
+    input_layout: tuple[int, ...] = (28, 28)  # the input shape it was trained on
+    outputs_logits: bool = False  # a softmax was added after its last layer
+    pixel_scale: float = 1.0  # it is fed pixels in [0, pixel_scale]
+
+    @property
+    def was_adapted(self) -> bool:
+        """Whether it is saved inside an adapter (a model already in the app's convention is not)."""
+        return self.input_layout != (28, 28) or self.outputs_logits or self.pixel_scale != 1.0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> UploadSummary:
+        values = _known_fields(cls, data)
+        if "input_layout" in values:
+            values["input_layout"] = tuple(values["input_layout"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """Everything a run records about itself: configuration, data, training, test scores, versions."""
 
@@ -70,6 +93,11 @@ class RunRecord:
     run_id: str = ""  # set by the run store when saving
     seed: int = 0  # the config's seed, also kept at the top level as in version 1
     schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
+    upload: UploadSummary | None = None  # set for a model trained elsewhere and kept as a run
+
+    @property
+    def is_uploaded(self) -> bool:
+        return self.upload is not None
 
     @property
     def validation_accuracy(self) -> float | None:
@@ -79,8 +107,13 @@ class RunRecord:
         return self.history[self.best_epoch - 1].get("val_accuracy")
 
     def to_dict(self) -> dict:
-        """The JSON-ready contents of run.json."""
-        return {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}
+        """The JSON-ready contents of run.json (a trained run's has no `upload` key)."""
+        data = {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}
+        if self.upload is None:
+            del data["upload"]
+        else:
+            data["upload"]["input_layout"] = list(self.upload.input_layout)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> RunRecord:
@@ -94,6 +127,7 @@ class RunRecord:
             test_metrics=TestMetrics.from_dict(values.get("test_metrics", {})),
             seed=values.get("seed", config.seed),
             schema_version=values.get("schema_version", FIRST_SCHEMA_VERSION),
+            upload=UploadSummary.from_dict(values["upload"]) if isinstance(values.get("upload"), dict) else None,
         )
         return cls(**values)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keras
 
+from core import adapter_layers  # noqa: F401  (registers the layers a kept upload is saved with)
 from core.config import TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.record import RunRecord
@@ -174,8 +175,10 @@ class RunStore:
         return self._read(path)
 
     def load_model(self, run_id: str) -> keras.Model:
-        """Load a run's model (safe mode: no arbitrary code from the file)."""
-        return load_model_file(self._path_of(run_id) / MODEL_FILE)
+        """Load a run's model (safe mode: no arbitrary code from the file), checked to follow the app's convention."""
+        model = load_model_file(self._path_of(run_id) / MODEL_FILE)
+        check_digit_model(model, run_id)
+        return model
 
     def _path_of(self, run_id: str) -> Path:
         if not is_safe_run_id(run_id):
@@ -205,7 +208,8 @@ def load_model_file(path: str | os.PathLike, display_name: str | None = None) ->
     """Load a .keras file with safe_mode on; any failure becomes a ModelFileError.
 
     Only the Keras 3 archive format is accepted: legacy .h5 files and SavedModels can carry code
-    that safe_mode does not police. Messages name the file as `display_name` when given.
+    that safe_mode does not police. Messages name the file as `display_name` when given. The model's
+    shapes are not checked here: a model from elsewhere goes through `core.adapters.adapt_model`.
     """
     name = display_name or Path(path).name
     if not _is_keras_archive(path):
@@ -217,12 +221,11 @@ def load_model_file(path: str | os.PathLike, display_name: str | None = None) ->
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive.
         raise ModelFileError(f"{name} cannot be loaded as a Keras model: {error}") from error
-    check_digit_model(model, name)
     return model
 
 
 def check_digit_model(model: keras.Model, name: str = "the model") -> None:
-    """Refuse models that do not take 28×28 images and return 10 class probabilities."""
+    """Refuse models that do not take 28×28 images and return 10 class probabilities (the app's convention)."""
     try:
         input_shape, output_shape = tuple(model.input_shape), tuple(model.output_shape)
     except (AttributeError, ValueError) as error:

@@ -8,6 +8,7 @@ from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
 from dashboard import charts, model_link, state
+from dashboard.upload_panel import render_upload_panel
 
 JOB_KEY = "training_job_id"
 JOB_PARAM = "job"  # the URL parameter holding the session's running job
@@ -52,6 +53,7 @@ def render_active_model() -> None:
     st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
     if active.run is not None:
         render_default_pin(active.run.run_id)
+    render_upload_panel(active)
 
 
 def render_default_pin(run_id: str) -> None:

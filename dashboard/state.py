@@ -10,13 +10,14 @@ from pathlib import Path
 import keras
 import streamlit as st
 
+from core.adapters import AdaptedModel, load_user_model
 from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
 from core.record import RunRecord
-from core.runs import RunInfo, RunStore, load_model_file
+from core.runs import RunInfo, RunStore
 from dashboard.page_registry import HOME
 
 ACTIVE_KEY = "active_model"
@@ -59,11 +60,15 @@ def load_ensemble(store_root: str, run_ids: tuple[str, ...]) -> keras.Model:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
-def load_uploaded_model(digest: str, _content: bytes, _name: str = "the uploaded file") -> keras.Model:
+def load_uploaded_model(
+    digest: str, pixel_scale: float | None, _content: bytes, _name: str = "the uploaded file"
+) -> AdaptedModel:
+    """The uploaded file adapted to the app's convention, measured on test images (or at the user's pixel scale)."""
+    data, _ = load_data()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "uploaded.keras"
         path.write_bytes(_content)
-        return load_model_file(path, display_name=_name)
+        return load_user_model(path, data.x_test, data.y_test, pixel_scale, display_name=_name)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Evaluating on the test set…")
@@ -96,6 +101,8 @@ class ActiveModel:
     label: str
     run: RunInfo | None = None
     upload_digest: str | None = None
+    upload_name: str = ""
+    upload_pixel_scale: float | None = None  # the user's choice; None: as measured
     ensemble_runs: tuple[RunInfo, ...] = ()
 
     @property
@@ -105,7 +112,15 @@ class ActiveModel:
         if self.ensemble_runs:
             store_root = str(self.ensemble_runs[0].path.parent)
             return load_ensemble(store_root, tuple(run.run_id for run in self.ensemble_runs))
-        return load_uploaded_model(self.upload_digest, st.session_state[UPLOADS_KEY][self.upload_digest])
+        return self.adaptation.model
+
+    @property
+    def adaptation(self) -> AdaptedModel | None:
+        """How an uploaded model was adapted to the app's convention; None for a saved run or an ensemble."""
+        if self.upload_digest is None:
+            return None
+        content = st.session_state[UPLOADS_KEY][self.upload_digest]
+        return load_uploaded_model(self.upload_digest, self.upload_pixel_scale, content, self.upload_name)
 
     @property
     def inspected_model(self) -> keras.Model:
@@ -133,12 +148,18 @@ def activate_ensemble(runs: list[RunInfo]) -> None:
     st.session_state[ACTIVE_KEY] = ActiveModel(key=key, label=label, ensemble_runs=tuple(runs))
 
 
-def activate_upload(name: str, content: bytes) -> None:
-    """Load an uploaded .keras file (raises ModelFileError) and make it the active model."""
+def activate_upload(name: str, content: bytes, pixel_scale: float | None = None) -> None:
+    """Load and adapt an uploaded .keras file (raises ModelFileError) and make it the active model.
+
+    `pixel_scale` (1 or 255) overrides the pixel scaling measured on test images.
+    """
     digest = hashlib.sha256(content).hexdigest()[:16]
     st.session_state.setdefault(UPLOADS_KEY, {})[digest] = content
-    load_uploaded_model(digest, content, name)  # fails here, before it becomes active
-    st.session_state[ACTIVE_KEY] = ActiveModel(key=f"upload:{digest}", label=f"uploaded {name}", upload_digest=digest)
+    load_uploaded_model(digest, pixel_scale, content, name)  # fails here, before it becomes active
+    key = f"upload:{digest}" if pixel_scale is None else f"upload:{digest}:pixels-0-{pixel_scale:g}"
+    st.session_state[ACTIVE_KEY] = ActiveModel(
+        key=key, label=f"uploaded {name}", upload_digest=digest, upload_name=name, upload_pixel_scale=pixel_scale
+    )
 
 
 def active_model() -> ActiveModel | None:

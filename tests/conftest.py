@@ -11,6 +11,7 @@ from core.config import TrainConfig
 from core.data import MnistData, load_sample
 from core.experiment import run_experiment
 from core.runs import RunStore
+from tests.uploaded_models import CASES, UploadedModel, train_and_save
 
 FULL_MNIST_DIR = os.environ.get("MNIST_DIR")
 
@@ -48,6 +49,13 @@ def trained_store(tmp_path_factory, sample_data):
     config = TrainConfig.for_arch("mlp", epochs=2, seed=1, name="tiny mlp")
     result = run_experiment(config, sample_data, store)
     return store, result
+
+
+@pytest.fixture(scope="session")
+def uploaded_models(tmp_path_factory, sample_data) -> dict[str, UploadedModel]:
+    """Models trained elsewhere, one per convention people bring (tests/uploaded_models.py), as .keras files."""
+    folder = tmp_path_factory.mktemp("uploaded-models")
+    return {name: train_and_save(name, sample_data, folder) for name in CASES}
 
 
 @pytest.fixture

@@ -517,7 +517,7 @@ def test_unfit_uploaded_models_are_refused(monkeypatch, tmp_path):
     wrong_input = keras.Sequential([keras.Input((32, 32)), keras.layers.Flatten(), keras.layers.Dense(10)])
     wrong_output = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(5)])
     files = [
-        ("wide.keras", keras_file_bytes(wrong_input, tmp_path, "wide.keras"), "not 28×28 images"),
+        ("wide.keras", keras_file_bytes(wrong_input, tmp_path, "wide.keras"), r"accepted input shapes are \(28, 28\)"),
         ("five.keras", keras_file_bytes(wrong_output, tmp_path, "five.keras"), "not 10 class probabilities"),
         ("junk.keras", b"PK\x03\x04 not a zip archive", "not a Keras archive|cannot be loaded"),
     ]

@@ -1,10 +1,14 @@
-"""Model files from users: only sound Keras archives of a 28×28 → 10 model load, with safe_mode."""
+"""Model files from users: only sound Keras archives load, with safe_mode, and only MNIST-shaped models are adapted.
+
+The shapes that are accepted, and how they are adapted, are tested in tests/test_byom.py.
+"""
 
 import zipfile
 
 import keras
 import pytest
 
+from core.adapters import load_user_model
 from core.errors import ModelFileError
 from core.runs import load_model_file
 
@@ -67,14 +71,30 @@ def test_a_truncated_archive_is_refused(tmp_path):
         load_model_file(path)
 
 
+ACCEPTED = r"accepted input shapes are \(28, 28\), \(28, 28, 1\), \(1, 28, 28\), \(784,\)"
+
+
 @pytest.mark.parametrize(
     "input_shape, outputs, message",
-    [((32, 32), 10, "not 28×28"), ((784,), 10, "not 28×28"), ((28, 28), 5, "not 10 class")],
+    [
+        ((32, 32), 10, r"expects input of shape \(32, 32\); " + ACCEPTED),
+        ((28, 28, 3), 10, r"expects input of shape \(28, 28, 3\); " + ACCEPTED),
+        ((28, 28, 1, 1), 10, ACCEPTED),
+        ((28, 28), 5, "outputs shape \\(5,\\), not 10 class"),
+    ],
 )
-def test_wrong_shapes_are_refused(tmp_path, input_shape, outputs, message):
+def test_wrong_shapes_are_refused_saying_which_are_accepted(tmp_path, small_data, input_shape, outputs, message):
     path = save(sequential(input_shape, outputs), tmp_path / "shape.keras")
     with pytest.raises(ModelFileError, match=message):
-        load_model_file(path)
+        load_user_model(path, small_data.x_test, small_data.y_test)
+
+
+def test_a_model_with_two_inputs_is_refused(tmp_path, small_data):
+    first, second = keras.Input((28, 28)), keras.Input((28, 28))
+    joined = keras.layers.Concatenate()([keras.layers.Flatten()(first), keras.layers.Flatten()(second)])
+    model = keras.Model([first, second], keras.layers.Dense(10)(joined))
+    with pytest.raises(ModelFileError, match="2 inputs and 1 outputs; one of each is needed"):
+        load_user_model(save(model, tmp_path / "two.keras"), small_data.x_test, small_data.y_test)
 
 
 def test_lambda_layers_are_refused_by_safe_mode(tmp_path):

@@ -16,7 +16,7 @@ from core.tf_startup import start_tensorflow
 PROG = "python -m core"
 COMMANDS = {
     "train": "train a model, evaluate it on the test set and save the run",
-    "evaluate": "score saved runs on the test set, one by one and, given several, as an ensemble",
+    "evaluate": "score saved runs and .keras model files on the test set, alone and, given several, as an ensemble",
     "tune": "search hyperparameters with Optuna (validation split only); every trial is saved as a run",
 }
 USER_ERROR = 2  # as argparse exits on a bad option
