@@ -69,7 +69,7 @@ def test_each_convention_works_on_every_page(monkeypatch, tmp_path, uploaded_mod
     assert f"It is fed pixels in 0–{uploaded.pixel_scale:g}, which scores clearly better" in notes(at)
     assert scale_radio(at).value == uploaded.pixel_scale
 
-    for page in ANALYSIS_PAGES:
+    for page in (spec.module for spec in ANALYSIS_PAGES):
         go(at, page)
         assert f"uploaded {uploaded.path.name}" in sidebar_success(at), page
         if page == "training_curves":
