@@ -64,7 +64,8 @@ JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-[A-Za-z0-9_-]{22})$")  # core.
 OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
 RELOAD_EPOCHS = 5  # of deep_cnn (~2.5 s each on the fast host): still running after the reload
 FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
-EVERY_PAGE = [page.title for page in PAGES]
+# Misclassifications last: the five-session test goes on with its gallery after the tour.
+EVERY_PAGE = [page.title for page in PAGES if page.title != "Misclassifications"] + ["Misclassifications"]
 
 
 # ---- sessions ------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_the_draw_page_fits_a_phone_screen(phone):
     width = phone.viewport_size["width"]
     expect(phone.locator(f"{MAIN} h1").first).to_have_text("Draw a digit")
     # The navigation folds away on a phone, leaving the page the whole width.
-    expect(phone.locator('[data-testid="stSidebar"]')).to_have_attribute("aria-expanded", "false")
+    expect(phone.locator('[data-testid="stSidebar"]')).to_have_attribute("data-collapsed", "true")
     canvas = phone.locator("canvas.upper-canvas").bounding_box()
     assert canvas["x"] >= 0 and canvas["x"] + canvas["width"] <= width, canvas
     overflow = phone.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
