@@ -27,6 +27,7 @@ from tests.browser.helpers import go_to_page, open_app
 RECIPES = ("mlp", "cnn", "fast_cnn", "deep_cnn")
 ENSEMBLE_SEEDS = (0, 1, 2)
 ROUNDS = 3
+SECTION_HEADING = "## 6. Server memory per page, per model"
 
 
 def resident_mib(pid: int) -> tuple[float, float]:
@@ -98,7 +99,7 @@ def measure(runs_dir: Path, link: str) -> dict:
 def report(results: dict[str, dict]) -> list[str]:
     titles = [spec.title for spec in ANALYSIS_PAGES]
     lines = [
-        "\n## 6. Server memory per page, per model\n",
+        f"\n{SECTION_HEADING}\n",
         f"Every pass over many images runs in batches (evaluation {EVALUATION_BATCH_SIZE} images, inspection "
         f"{INSPECTION_BATCH_SIZE}), so a page's memory is bounded by the model, not by the number of images. "
         "A fresh server per model, opened by a link; MiB of peak resident memory gained on each page's first "
@@ -117,6 +118,18 @@ def report(results: dict[str, dict]) -> list[str]:
     return lines
 
 
+def replace_section(report: Path, lines: list[str]) -> None:
+    """Put this section into an existing docs/benchmarks.md in place of its previous figures."""
+    text = report.read_text(encoding="utf-8") if report.exists() else ""
+    before = text.split(f"\n{SECTION_HEADING}", 1)[0].rstrip("\n")
+    after = text.split(f"\n{SECTION_HEADING}", 1)[1] if SECTION_HEADING in text else ""
+    rest = after[after.find("\n## ") :] if "\n## " in after else ""
+    report.write_text(before + "\n" + "\n".join(lines) + "\n" + rest, encoding="utf-8")
+
+
 if __name__ == "__main__":
-    for line in run():
-        print(line)
+    from benchmarks.run import REPORT, machine_description
+
+    section = [*run(), f"\nMeasured alone (`python -m benchmarks.dashboard_memory`): {machine_description()}"]
+    print("\n".join(section))
+    replace_section(REPORT, section)
