@@ -21,8 +21,8 @@ from core.data import MnistData, load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
 from dashboard import server_process
+from dashboard.browser_steps import go_to_page, open_app
 from dashboard.page_registry import ANALYSIS_PAGES
-from tests.browser.helpers import go_to_page, open_app
 
 RECIPES = ("mlp", "cnn", "fast_cnn", "deep_cnn")
 ENSEMBLE_SEEDS = (0, 1, 2)

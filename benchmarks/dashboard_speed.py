@@ -14,6 +14,7 @@ from core.config import TrainConfig
 from core.data import load_mnist
 from core.experiment import run_experiment
 from core.runs import RunStore
+from dashboard.browser_steps import go_to_page, open_app
 from dashboard.page_registry import PAGES as REGISTERED_PAGES
 from dashboard.server_process import (
     CHROMIUM,
@@ -24,7 +25,6 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from tests.browser.helpers import go_to_page, load_saved_run, open_app
 
 ROUNDS = 10
 PAGES = [page.title for page in REGISTERED_PAGES]
@@ -60,9 +60,8 @@ def measure(runs_dir: Path, run_id: str) -> list[str]:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=VIEWPORT)
             page.set_default_timeout(120_000)
-            open_app(page, url)
+            open_app(page, f"{url}/?run={run_id}")
             cold_start = time.perf_counter() - started
-            load_saved_run(page, run_id)
             first_visit = visit_every_page(page)
             rounds, memory = [], []
             for _ in range(ROUNDS):

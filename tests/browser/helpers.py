@@ -14,21 +14,25 @@ from pathlib import Path
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from dashboard.page_registry import HEADINGS
+from dashboard.browser_steps import (  # noqa: F401 (re-exported: the steps benchmarks share)
+    APP_TIMEOUT_MS,
+    MAIN,
+    PAGE_HEADINGS,
+    go_to_page,
+    open_app,
+    wait_for_app,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 DEFAULT_TIMEOUT_MS = 30_000  # of every Playwright action
-APP_TIMEOUT_MS = 60_000  # a page's first run may load the model and evaluate the test set
 CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
 MAX_SCREENSHOT_HEIGHT = 6_000
 
-MAIN = '[data-testid="stMain"]'
 SIDEBAR = '[data-testid="stSidebar"]'
 PLOTLY_CHART = '[data-testid="stPlotlyChart"]'
 
-PAGE_HEADINGS = HEADINGS  # the h1 each page starts with, by its title in the sidebar navigation
 
 # Console errors that are not the app's. Each entry: (reason, pattern on the text, pattern on the URL).
 # The favicon is a local file (dashboard/favicon.png), so nothing is fetched from outside.
@@ -74,40 +78,6 @@ class ConsoleLog:
 
 
 # ---- waiting and navigating --------------------------------------------------------------------------
-
-
-def wait_for_app(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
-    """Wait until Streamlit has finished the current script run and the main block is there."""
-    page.locator(MAIN).wait_for(state="attached", timeout=timeout)
-    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-        state="attached", timeout=timeout
-    )
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
-
-
-def open_app(page: Page, url: str) -> None:
-    page.goto(url)
-    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
-    wait_for_app(page)
-
-
-def go_to_page(page: Page, title: str, attempts: int = 3) -> None:
-    """Click a page's link in the sidebar navigation and wait for the page to render.
-
-    On a starved machine a click can land while the previous script run is being torn down and
-    be dropped; a person would click again, and so does this, up to `attempts` times.
-    """
-    link = page.locator('[data-testid="stSidebarNavLink"]').filter(has=page.get_by_text(title, exact=True))
-    heading = page.locator(f"{MAIN} h1").first
-    for attempt in range(attempts):
-        link.click()
-        try:
-            expect(heading).to_have_text(PAGE_HEADINGS[title], timeout=APP_TIMEOUT_MS // attempts)
-            break
-        except AssertionError:
-            if attempt == attempts - 1:
-                raise
-    wait_for_app(page)
 
 
 def sidebar(page: Page) -> Locator:
