@@ -9,7 +9,8 @@ from core.config import TrainConfig
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
-# Keras' default (0.99) leaves the inference statistics behind in runs of a few hundred steps.
+# The moving statistics are only a running estimate during training (Keras' default 0.99 lags a few hundred steps
+# behind): training recomputes them from the training images before every validation (core/batchnorm.py).
 BATCHNORM_MOMENTUM = 0.9
 
 

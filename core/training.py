@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from core.augmentation import augment_batch, make_augmenter
+from core.batchnorm import BatchNormRecalibration
 from core.config import TrainConfig
 from core.data import MnistData, normalize, split_validation
 from core.errors import TrainingDivergedError
@@ -175,7 +176,8 @@ def train(
         validation_data=(normalize(x_val), y_val.astype(np.int32)),
         validation_batch_size=1000,
         shuffle=False,  # the dataset shuffles itself
-        callbacks=[guard, progress, early_stopping, *(extra_callbacks or [])],
+        # Recalibration runs before each validation, hence before early stopping sees the score.
+        callbacks=[guard, BatchNormRecalibration(x_train), progress, early_stopping, *(extra_callbacks or [])],
         verbose=0,
     )
     seconds = time.perf_counter() - started

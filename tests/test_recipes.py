@@ -1,12 +1,14 @@
-"""The accuracy and speed recipes, the one-cycle schedule, ensembles and the tuner."""
+"""The accuracy and speed recipes, the one-cycle schedule, BatchNorm statistics, ensembles and the tuner."""
 
 import numpy as np
 import pytest
 
-from core.analysis.evaluation import predict_probabilities
+from core.analysis.evaluation import evaluate, predict_probabilities
 from core.analysis.inspection import first_layer_weights, predict_digit
+from core.batchnorm import RECALIBRATION_IMAGES, batchnorm_layers, recompute_batchnorm_statistics
 from core.cli import main
 from core.config import TrainConfig
+from core.data import normalize, split_validation
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
 from core.errors import ConfigError
 from core.models import build_model, learning_rate
@@ -44,6 +46,62 @@ def test_one_cycle_learning_rate_is_recorded_per_epoch(small_data):
     history = train(config, small_data).history
     assert history[-1]["learning_rate"] == pytest.approx(0.0, abs=1e-6)
     assert history[0]["learning_rate"] > 0.001
+
+
+def test_fast_cnn_defaults_on_the_sample_predict_as_well_as_they_train(sample_data):
+    # 2 epochs of 15 steps: the moving statistics alone kept most of their start (variance 1) and scored 58 %.
+    result = train(TrainConfig.for_arch("fast_cnn"), sample_data)
+    test_accuracy = evaluate(result.model, sample_data.x_test, sample_data.y_test).accuracy
+    assert test_accuracy >= 0.90
+    last = result.history[-1]
+    assert abs(last["val_accuracy"] - last["accuracy"]) <= 0.05
+    for row in result.history:  # the running training accuracy of epoch 1 lags its end-of-epoch model
+        assert row["val_accuracy"] >= row["accuracy"] - 0.05
+
+
+def test_a_one_epoch_fast_cnn_trial_on_a_small_slice_is_not_at_chance(small_data):
+    result = train(TrainConfig.for_arch("fast_cnn", epochs=1), small_data)  # 1,080 images: 5 steps
+    assert result.history[0]["val_accuracy"] >= 0.5
+    assert evaluate(result.model, small_data.x_test, small_data.y_test).accuracy >= 0.5
+
+
+def test_batchnorm_statistics_are_those_of_each_layers_inputs_at_inference(sample_data):
+    # deep_cnn has dropout between its BatchNorm layers: the statistics must be those seen with dropout off.
+    model = build_model(TrainConfig.for_arch("deep_cnn", filters=(8, 16, 32)))
+    images = sample_data.x_train[:300]
+    assert recompute_batchnorm_statistics(model, images, batch_size=len(images)) == 7
+    hidden = normalize(images)
+    for layer in model.layers:
+        if layer in batchnorm_layers(model):
+            values = np.asarray(hidden, dtype=np.float64).reshape(-1, hidden.shape[-1])
+            np.testing.assert_allclose(np.asarray(layer.moving_mean), values.mean(0), rtol=1e-3, atol=1e-4)
+            np.testing.assert_allclose(np.asarray(layer.moving_variance), values.var(0), rtol=2e-3, atol=1e-6)
+        hidden = np.asarray(layer(hidden, training=False))
+    # In batches of 100 the figures barely move.
+    exact = [np.asarray(layer.moving_variance) for layer in batchnorm_layers(model)]
+    recompute_batchnorm_statistics(model, images, batch_size=100)
+    for layer, variance in zip(batchnorm_layers(model), exact, strict=True):
+        np.testing.assert_allclose(np.asarray(layer.moving_variance), variance, rtol=0.05, atol=1e-4)
+    assert recompute_batchnorm_statistics(build_model(TrainConfig.for_arch("cnn")), images) == 0
+
+
+def test_early_stopping_keeps_an_epochs_weights_with_that_epochs_statistics(small_data):
+    config = TrainConfig.for_arch(
+        "fast_cnn", epochs=8, patience=1, learning_rate=0.1, schedule="constant", batch_size=64
+    )
+    result = train(config, small_data)
+    assert result.early_stopped and result.best_epoch < result.stopped_epoch
+    # The kept model predicts exactly as it was validated...
+    x_train, _, x_val, y_val = split_validation(small_data.x_train, small_data.y_train, 0.1, config.seed)
+    loss, accuracy = result.model.evaluate(normalize(x_val), y_val.astype(np.int32), batch_size=1000, verbose=0)
+    best = result.history[result.best_epoch - 1]
+    assert accuracy == pytest.approx(best["val_accuracy"], abs=1e-6)
+    assert loss == pytest.approx(best["val_loss"], rel=1e-4)
+    # ...and its statistics are those of its own weights, not of the last epoch's.
+    kept = [np.asarray(layer.moving_variance) for layer in batchnorm_layers(result.model)]
+    recompute_batchnorm_statistics(result.model, x_train[:RECALIBRATION_IMAGES])
+    for layer, variance in zip(batchnorm_layers(result.model), kept, strict=True):
+        np.testing.assert_allclose(np.asarray(layer.moving_variance), variance, rtol=1e-4, atol=1e-7)
 
 
 def test_ensemble_averages_member_probabilities(small_data):
