@@ -1,0 +1,561 @@
+"""A room full of people: N browser sessions drawing on the Draw page at once, and ten browsing every page.
+
+    MNIST_DIR=/path/to/mnist .venv/bin/python -m benchmarks.draw_load [--sessions 1 5 10 20] [--cycles 3]
+
+Each of N sessions (one Chromium, one context each, driven concurrently with Playwright's async API)
+draws a "1", waits for "Prediction:", presses Clear, and does it again, `cycles` times, all at once.
+With two or more cores the server runs on one and the browsers on the others, so the browsers'
+rendering does not count as server time. A short deep_cnn run is trained for the server's store.
+Measures, never asserts; alone, it rewrites its own section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
+from core.config import TrainConfig
+from core.data import MnistData, load_mnist
+from core.experiment import run_experiment
+from core.runs import RunStore
+from dashboard.server_process import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    free_loopback_port,
+    start_streamlit,
+    stop_process_group,
+    wait_for_health,
+)
+
+REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+SECTION_HEADING = "## 6–7. Many people at once: drawing, then browsing"
+
+SESSION_COUNTS = (1, 5, 10, 20)
+CYCLES = 3
+BROWSE_SESSIONS = 10
+BROWSE_ROUNDS = 2
+# Latency does not depend on how well the model is trained; its size and layers are deep_cnn's.
+RUN_CONFIG = TrainConfig.for_arch("deep_cnn", epochs=1, train_limit=6000, patience=1, name="draw load")
+
+PAGE_TIMEOUT_MS = 180_000  # 20 sessions on one server core: a page can wait its turn for a while
+STROKE_TIMEOUT_MS = 60_000  # no prediction by then: the stroke was lost, and is drawn again
+MAX_STROKE_ATTEMPTS = 3
+INK_WAIT_SECONDS = 2.0
+CANVAS_SIZE = 280
+
+MAIN = '[data-testid="stMain"]'
+SIDEBAR = '[data-testid="stSidebar"]'
+DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
+PAGE_HEADINGS = {
+    "Training curves": "Training curves",
+    "Per-class metrics": "Per-class metrics",
+    "Misclassifications": "Misclassifications",
+    "Weights": "Weights",
+    "Activations": "Activations",
+    "Draw": "Draw a digit",
+    "Home": "Digit Lab",
+}
+ONE = [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]  # a near-vertical "1", canvas pixels
+
+# In the page: the time of the stroke's mouse-up and of the first DOM change showing "Prediction:".
+# Both come from the page's own clock, so Playwright's round trips do not count.
+ARM_STROKE_JS = """() => {
+    const marks = (window.__drawLoad ??= {});
+    marks.observer?.disconnect();
+    marks.up = null;
+    marks.seen = null;
+    if (!marks.listening) {
+        document.addEventListener("mouseup", () => { marks.up = performance.now(); }, true);
+        marks.listening = true;
+    }
+    const predicted = () => [...document.querySelectorAll('[data-testid="stMain"] h3')]
+        .some(heading => heading.textContent.trim().startsWith("Prediction:"));
+    marks.observer = new MutationObserver(() => {
+        if (marks.up !== null && marks.seen === null && predicted()) {
+            marks.seen = performance.now();
+            marks.observer.disconnect();
+        }
+    });
+    marks.observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+PREDICTION_SEEN_JS = "() => window.__drawLoad.seen !== null"
+STROKE_SECONDS_JS = "() => (window.__drawLoad.seen - window.__drawLoad.up) / 1000"
+# The canvas lives in the component's shadow root: reached through a Playwright locator, which pierces it.
+INK_PIXELS_JS = """canvas => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
+    return inked;
+}"""
+
+
+# ---- results -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stroke:
+    seconds: float  # mouse-up → "Prediction:" in the page, for the attempt that got one
+    attempts: int  # 1, unless the stroke was lost and drawn again
+
+
+@dataclass(frozen=True)
+class DrawRound:
+    sessions: int
+    strokes: list[Stroke]
+    server_cpu_seconds: float
+    wall_seconds: float
+    server_core_busy: float | None  # fraction of the server's core busy (anyone's work) during the round
+    load_before: str
+    load_after: str
+
+
+@dataclass(frozen=True)
+class Browse:
+    sessions: int
+    visits: dict[str, list[float]]  # seconds per visit, by page title
+    exceptions: int
+    alive: bool
+    rss_before_mib: float
+    peak_rss_mib: float
+    rss_after_mib: float
+    load_before: str
+    load_after: str
+
+
+# ---- the machine: cores, CPU time, memory --------------------------------------------------------
+
+
+def cpu_split() -> tuple[set[int] | None, set[int] | None]:
+    """(server cores, browser cores): the first core for the server and the rest for the browsers, given two."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None, None
+    return {cpus[0]}, set(cpus[1:])
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Pin every thread of a process (threads it starts later inherit the mask)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except (ProcessLookupError, FileNotFoundError):  # the thread ended meanwhile
+            continue
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, all threads, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted after ")"
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def core_times() -> dict[int, tuple[int, int]]:
+    """(busy, total) jiffies of each core since boot, from /proc/stat."""
+    times = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        match = re.match(r"cpu(\d+) (.*)", line)
+        if match:
+            values = [int(v) for v in match.group(2).split()]
+            idle = values[3] + values[4]  # idle + iowait
+            times[int(match.group(1))] = (sum(values) - idle, sum(values))
+    return times
+
+
+def busy_fraction(before: dict, after: dict, cpus: set[int] | None) -> float | None:
+    if not cpus:
+        return None
+    busy = sum(after[c][0] - before[c][0] for c in cpus)
+    total = sum(after[c][1] - before[c][1] for c in cpus)
+    return busy / total if total else None
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: how busy the other engineers kept the machine."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise ValueError(f"no {field} for process {pid}")
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start VmHWM (peak resident memory) afresh from the current RSS (proc(5): clear_refs "5")."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+# ---- the server ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def alive(self) -> bool:
+        if self.process.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=10) as response:
+                return response.read().decode().strip() == "ok"
+        except OSError:
+            return False
+
+
+def start_server(runs_dir: Path, cpus: set[int] | None) -> Server:
+    """`streamlit run dashboard/Home.py` on `runs_dir`, pinned to `cpus` from its first moments."""
+    port = free_loopback_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = runs_dir.parent / "streamlit.log"
+    env = {**os.environ, "RUNS_DIR": str(runs_dir), "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    process = start_streamlit(port, env, log_path)
+    if cpus:
+        pin(process.pid, cpus)
+    wait_for_health(url, process, log_path)
+    return Server(url, process, log_path)
+
+
+# ---- one session, as a person would use it -------------------------------------------------------
+
+
+async def wait_for_app(page: Page) -> None:
+    """Until Streamlit has finished the current script run."""
+    await page.locator(MAIN).wait_for(state="attached")
+    await page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(state="attached")
+    await page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden")
+
+
+async def open_session(browser: Browser, url: str) -> Page:
+    """A new browser context (its own Streamlit session) on Home, with the store's only run loaded."""
+    context = await browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator(f"{MAIN} h1").first.wait_for()
+    await wait_for_app(page)
+    await page.locator(SIDEBAR).get_by_role("button", name="Load run").click()
+    alert = page.locator(SIDEBAR).locator('[data-testid="stAlert"]').filter(has_text="Active model:")
+    await alert.wait_for()
+    await wait_for_app(page)
+    return page
+
+
+async def go_to(page: Page, title: str) -> None:
+    """Click a page in the sidebar navigation and wait until it has rendered."""
+    link = page.locator('[data-testid="stSidebarNavLink"]').filter(has=page.get_by_text(title, exact=True))
+    await link.click()
+    await expect(page.locator(f"{MAIN} h1").first).to_have_text(PAGE_HEADINGS[title], timeout=PAGE_TIMEOUT_MS)
+    await wait_for_app(page)
+
+
+async def draw(page: Page, points: Sequence[tuple[float, float]]) -> None:
+    """One freehand stroke through `points` (canvas pixels), mouse down to mouse up."""
+    canvas = page.locator("canvas.upper-canvas")
+    await canvas.scroll_into_view_if_needed()
+    box = await canvas.bounding_box()
+    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+    at = [(box["x"] + x * scale_x, box["y"] + y * scale_y) for x, y in points]
+    await page.mouse.move(*at[0])
+    await page.mouse.down()
+    for point in at[1:]:
+        await page.mouse.move(*point, steps=5)
+    await page.mouse.up()
+
+
+async def ink_pixels(page: Page) -> int:
+    return await page.locator("canvas.dc-canvas.lower-canvas").evaluate(INK_PIXELS_JS)
+
+
+async def ink_landed(page: Page) -> bool:
+    """Whether the stroke left ink on the canvas (a canvas being replaced does not keep it)."""
+    deadline = time.monotonic() + INK_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        if await ink_pixels(page) > 0:
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def wait_for_empty_canvas(page: Page) -> None:
+    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
+    while await ink_pixels(page) > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the canvas still shows ink after Clear")
+        await asyncio.sleep(0.1)
+
+
+async def timed_stroke(page: Page) -> Stroke:
+    """Draw a "1" and time it until "Prediction:" shows; a lost stroke is drawn again, and counted."""
+    for attempt in range(1, MAX_STROKE_ATTEMPTS + 1):
+        await page.evaluate(ARM_STROKE_JS)
+        await draw(page, ONE)
+        if not await ink_landed(page):
+            continue
+        try:
+            await page.wait_for_function(PREDICTION_SEEN_JS, polling=100, timeout=STROKE_TIMEOUT_MS)
+        except PlaywrightTimeoutError:
+            continue
+        return Stroke(await page.evaluate(STROKE_SECONDS_JS), attempt)
+    raise RuntimeError(f"no prediction after {MAX_STROKE_ATTEMPTS} strokes")
+
+
+async def clear(page: Page) -> None:
+    """Press Clear and wait for what a person waits for: the hint back and an empty canvas."""
+    main = page.locator(MAIN)
+    await main.get_by_role("button", name="Clear").click()
+    await expect(main.get_by_text(DRAW_HINT)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    await expect(main.get_by_role("heading", name=re.compile(r"^Prediction:"))).to_have_count(0)
+    await wait_for_empty_canvas(page)
+
+
+async def draw_and_clear(page: Page, cycles: int) -> list[Stroke]:
+    strokes = []
+    for _ in range(cycles):
+        strokes.append(await timed_stroke(page))
+        await clear(page)
+    return strokes
+
+
+async def visit_every_page(page: Page, rounds: int) -> tuple[list[tuple[str, float]], int]:
+    """(page title, seconds) of each visit, and how many Streamlit exception boxes were seen."""
+    visits, exceptions = [], 0
+    for _ in range(rounds):
+        for title in PAGE_HEADINGS:
+            started = time.perf_counter()
+            await go_to(page, title)
+            visits.append((title, time.perf_counter() - started))
+            exceptions += await page.locator('[data-testid="stException"]').count()
+    return visits, exceptions
+
+
+# ---- the rounds ----------------------------------------------------------------------------------
+
+
+async def ready_to_draw(browser: Browser, url: str) -> Page:
+    page = await open_session(browser, url)
+    await go_to(page, "Draw")
+    await page.locator("canvas.upper-canvas").wait_for()
+    return page
+
+
+async def draw_round(browser: Browser, server: Server, sessions: int, cycles: int, cpus: set[int] | None) -> DrawRound:
+    """`sessions` sessions on the Draw page, then all drawing and clearing at once."""
+    pages = await asyncio.gather(*(ready_to_draw(browser, server.url) for _ in range(sessions)))
+    pid, load_before = server.process.pid, load_average()
+    cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
+    per_session = await asyncio.gather(*(draw_and_clear(page, cycles) for page in pages))
+    wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
+    await asyncio.gather(*(page.context.close() for page in pages))
+    return DrawRound(
+        sessions=sessions,
+        strokes=[stroke for strokes in per_session for stroke in strokes],
+        server_cpu_seconds=cpu_after - cpu_before,
+        wall_seconds=wall,
+        server_core_busy=busy_fraction(cores_before, cores_after, cpus),
+        load_before=load_before,
+        load_after=load_average(),
+    )
+
+
+async def browse_round(browser: Browser, server: Server, sessions: int, rounds: int = BROWSE_ROUNDS) -> Browse:
+    """`sessions` sessions visiting every page at once, `rounds` times, watching the server's memory."""
+    pid, load_before = server.process.pid, load_average()
+    rss_before = rss_mib(pid)
+    reset_peak_rss(pid)
+    pages = await asyncio.gather(*(open_session(browser, server.url) for _ in range(sessions)))
+    results = await asyncio.gather(*(visit_every_page(page, rounds) for page in pages))
+    peak = rss_mib(pid, "VmHWM")
+    alive = server.alive()
+    await asyncio.gather(*(page.context.close() for page in pages))
+    visits: dict[str, list[float]] = {title: [] for title in PAGE_HEADINGS}
+    for session_visits, _ in results:
+        for title, seconds in session_visits:
+            visits[title].append(seconds)
+    await asyncio.sleep(5)  # closed sessions' state is dropped shortly after their sockets close
+    return Browse(
+        sessions=sessions,
+        visits=visits,
+        exceptions=sum(count for _, count in results),
+        alive=alive and server.alive(),
+        rss_before_mib=rss_before,
+        peak_rss_mib=peak,
+        rss_after_mib=rss_mib(pid),
+        load_before=load_before,
+        load_after=load_average(),
+    )
+
+
+# ---- the report ----------------------------------------------------------------------------------
+
+
+class Chromium:
+    """One event loop holding Playwright and one Chromium across the rounds, which run one after another."""
+
+    def __enter__(self) -> Chromium:
+        self.loop = asyncio.new_event_loop()
+        self.playwright = self.run(async_playwright().start())
+        self.browser = self.run(
+            self.playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        )
+        return self
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.run(self.browser.close())
+            self.run(self.playwright.stop())
+        finally:
+            self.loop.close()
+
+
+@contextmanager
+def pinned_to(cpus: set[int] | None) -> Iterator[None]:
+    """This process (and what it starts: Playwright's driver, Chromium) on `cpus`, then back where it was."""
+    own_cpus = os.sched_getaffinity(0)
+    if cpus:
+        pin(os.getpid(), cpus)
+    try:
+        yield
+    finally:
+        pin(os.getpid(), own_cpus)
+
+
+def run(
+    data: MnistData | None = None,
+    session_counts: Sequence[int] = SESSION_COUNTS,
+    cycles: int = CYCLES,
+    browse_sessions: int = BROWSE_SESSIONS,
+) -> Iterator[str]:
+    """Measure, yielding the report's lines (markdown) as each round finishes."""
+    if not CHROMIUM.exists():
+        yield f"skipped: {CHROMIUM} is missing"
+        return
+    server_cpus, browser_cpus = cpu_split()
+    with tempfile.TemporaryDirectory() as folder:
+        runs_dir = Path(folder) / "runs"
+        run_experiment(RUN_CONFIG, data or load_mnist(), RunStore(runs_dir))  # on every core, before pinning
+        yield from intro_lines(server_cpus, browser_cpus, cycles)
+        server = start_server(runs_dir, server_cpus)
+        try:
+            with pinned_to(browser_cpus), Chromium() as chromium:
+                # Warm-up: the model's first load and its one compiled forward pass are not measured.
+                chromium.run(draw_round(chromium.browser, server, 1, 1, server_cpus))
+                yield from draw_table_header()
+                for sessions in session_counts:
+                    yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, server_cpus)))
+                yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions)))
+        finally:
+            stop_process_group(server.process)
+
+
+def intro_lines(server_cpus: set[int] | None, browser_cpus: set[int] | None, cycles: int) -> list[str]:
+    placement = (
+        f"the server pinned to core {cores(server_cpus)}, the browsers (one Chromium, a context per session) "
+        f"and Playwright to core {cores(browser_cpus)}"
+        if server_cpus
+        else "one core only: server and browsers share it"
+    )
+    return [
+        f'A short `{RUN_CONFIG.arch}` run loaded in every session; {placement}. Each session draws a "1", '
+        f'waits for "Prediction:", presses Clear and waits for the empty canvas, {cycles} times, all sessions '
+        "at once. Seconds are the page's own clock from the stroke's mouse-up to \"Prediction:\" in the page; "
+        "they include the canvas's 200 ms wait for the end of a stroke before it sends. Server CPU is its "
+        "user + system time (/proc/<pid>/stat) over the round divided by the strokes, each stroke's Clear "
+        "included. The machine is shared: the load averages (1, 5, 15 min) show how busy it was.\n",
+    ]
+
+
+def draw_table_header() -> list[str]:
+    return [
+        "| sessions drawing | strokes | p50 s | p95 s | max s | server CPU s per stroke "
+        "| strokes drawn again | server core busy | load average before → after |",
+        "|" + " --- |" * 9,
+    ]
+
+
+def draw_row(result: DrawRound) -> str:
+    seconds = [stroke.seconds for stroke in result.strokes]
+    redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
+    busy = f"{result.server_core_busy:.0%}" if result.server_core_busy is not None else "-"
+    return (
+        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
+        f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} | {redrawn} | {busy} "
+        f"| {result.load_before} → {result.load_after} |"
+    )
+
+
+def browse_lines(result: Browse) -> list[str]:
+    lines = [
+        f"\n{result.sessions} sessions visiting every page at once, {BROWSE_ROUNDS} rounds each "
+        f"(load average {result.load_before} → {result.load_after}):\n",
+        "| page | visits | median s | p95 s |",
+        "| --- | --- | --- | --- |",
+    ]
+    for title, seconds in result.visits.items():
+        lines.append(
+            f"| {title} | {len(seconds)} | {statistics.median(seconds):.2f} | {np.percentile(seconds, 95):.2f} |"
+        )
+    lines.append(
+        f"\nServer {'alive' if result.alive else '**not answering**'} afterwards; {result.exceptions} exception "
+        f"box(es) seen. Resident memory: {result.rss_before_mib:.0f} MiB before, **peak {result.peak_rss_mib:.0f} "
+        f"MiB** while browsing, {result.rss_after_mib:.0f} MiB after the sessions closed."
+    )
+    return lines
+
+
+def cores(cpus: set[int] | None) -> str:
+    return ",".join(str(cpu) for cpu in sorted(cpus or ()))
+
+
+def replace_section(report: str, section: list[str]) -> str:
+    """The report with this module's section replaced (or appended): from its heading to the next "## "."""
+    lines = report.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(SECTION_HEADING)), None)
+    if start is None:
+        return report.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    from benchmarks.run import machine_description  # imports TensorFlow, as the training here does anyway
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, nargs="+", default=list(SESSION_COUNTS), help="sessions per round")
+    parser.add_argument("--cycles", type=int, default=CYCLES, help="strokes (each followed by Clear) per session")
+    parser.add_argument("--browse-sessions", type=int, default=BROWSE_SESSIONS)
+    args = parser.parse_args(argv)
+    section = [f"{SECTION_HEADING}\n", f"Machine: {machine_description()}\n"]
+    print(*section, sep="\n", flush=True)
+    for line in run(None, args.sessions, args.cycles, args.browse_sessions):
+        print(line, flush=True)
+        section.append(line)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(replace_section(REPORT.read_text() if REPORT.exists() else "# Benchmarks\n", section))
+    print(f"\nwritten to {REPORT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
