@@ -46,7 +46,7 @@ PAGE_GUIDE = [
 ]
 
 active = state.active_model()
-runs, _ = state.run_store().list_runs()
+runs, _ = state.run_listing()
 job = session_job_status()
 
 if active is not None:
