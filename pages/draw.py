@@ -13,7 +13,8 @@ from streamlit_drawable_canvas import st_canvas
 from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
 from core.preprocessing import digit_from_canvas, digit_from_upload
-from dashboard import charts, state
+from dashboard import state
+from dashboard.prediction_panel import prediction_panel
 
 CANVAS_SIZE = 280
 STROKE_WIDTH = 22
@@ -27,17 +28,10 @@ active = state.require_active_model()
 
 
 def show_prediction(model, digit: np.ndarray, source: str) -> None:
-    """The predicted digit, its probability bars, and the 28×28 input the model saw."""
+    """The predicted digit, its probability bars, and the 28×28 input the model saw, as one light element."""
     st.session_state[LAST_DRAWN_KEY] = digit
-    probabilities = predict_digit(model, digit)
-    predicted = int(np.argmax(probabilities))
-    seen_column, result_column = st.columns([1, 2])
-    with seen_column:
-        st.image(digit, width=140, clamp=True, caption="what the model sees (28×28)")
-    with result_column:
-        st.markdown(f"### Prediction: **{predicted}**")
-        st.caption(f"{probabilities[predicted]:.1%} confident · from your {source}")
-    st.plotly_chart(charts.probability_bars(probabilities), key=f"probabilities_{source}")
+    with st.container(key=f"prediction_{source}"):
+        st.html(prediction_panel(digit, predict_digit(model, digit), source))
 
 
 def clear_canvas() -> None:

@@ -309,15 +309,17 @@ def test_draw_page_predicts_an_uploaded_picture(monkeypatch, runs, sample_data):
     at.main.file_uploader[0].set_value(("digit.png", png_bytes(paper), "image/png"))
     at.run()
     assert_no_exception(at)
-    assert any(m.startswith("### Prediction: **") for m in texts(at.main.markdown))
-    assert "probabilities_upload" in charts(at)
-    assert any("what the model sees (28×28)" in c for img in at.main.get("image") for c in img.captions)
+    (panel,) = texts(at.main.html)
+    assert re.search(r"<h3>Prediction: <strong>\d</strong></h3>", panel)
+    assert "from your upload" in panel and "what the model sees (28×28)" in panel
+    assert 'src="data:image/png;base64,' in panel  # the 28×28 input, inline
+    assert len(re.findall(r'class="dl-bar" title="digit \d: ', panel)) == 10
 
     at.main.file_uploader[0].set_value(("blank.png", png_bytes(np.full((50, 50), 200, np.uint8)), "image/png"))
     at.run()
     assert_no_exception(at)
     assert any("blank" in w for w in texts(at.main.warning))
-    assert "probabilities_upload" not in charts(at)
+    assert not at.main.html
 
 
 # ---- the sidebar ---------------------------------------------------------------------------------
