@@ -56,7 +56,7 @@ RUN_CONFIG = TrainConfig.for_arch("deep_cnn", epochs=1, train_limit=6000, patien
 PAGE_TIMEOUT_MS = 180_000  # 20 sessions on one server core: a page can wait its turn for a while
 STROKE_TIMEOUT_MS = 60_000  # no prediction by then: the stroke was lost, and is drawn again
 MAX_STROKE_ATTEMPTS = 3
-INK_WAIT_SECONDS = 2.0
+INK_WAIT_MS = 5_000
 CANVAS_SIZE = 280
 
 MAIN = '[data-testid="stMain"]'
@@ -73,36 +73,58 @@ PAGE_HEADINGS = {
 }
 ONE = [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]  # a near-vertical "1", canvas pixels
 
-# In the page: the time of the stroke's mouse-up and of the first DOM change showing "Prediction:".
-# Both come from the page's own clock, so Playwright's round trips do not count.
-ARM_STROKE_JS = """() => {
-    const marks = (window.__drawLoad ??= {});
-    marks.observer?.disconnect();
-    marks.up = null;
-    marks.seen = null;
-    if (!marks.listening) {
-        document.addEventListener("mouseup", () => { marks.up = performance.now(); }, true);
-        marks.listening = true;
-    }
-    const predicted = () => [...document.querySelectorAll('[data-testid="stMain"] h3')]
-        .some(heading => heading.textContent.trim().startsWith("Prediction:"));
-    marks.observer = new MutationObserver(() => {
-        if (marks.up !== null && marks.seen === null && predicted()) {
-            marks.seen = performance.now();
-            marks.observer.disconnect();
-        }
-    });
-    marks.observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+# A probe in each page does every wait with plain DOM reads: Playwright's own waits (text and role
+# selectors, polled over its connection) cost the browsers' single core more than the app did.
+# The drawing canvas lives in the component's shadow root; a canvas re-created after Clear is found again.
+PROBE_JS = """hint => {
+    if (window.__drawLoad) return;
+    const main = () => document.querySelector('[data-testid="stMain"]');
+    const probe = window.__drawLoad = {
+        up: null, seen: null, observer: null, drawingCanvas: null,
+        canvas() {
+            if (probe.drawingCanvas?.isConnected) return probe.drawingCanvas;
+            probe.drawingCanvas = null;
+            for (const host of main().querySelectorAll("*")) {
+                const found = host.shadowRoot?.querySelector("canvas.dc-canvas.lower-canvas");
+                if (found) return (probe.drawingCanvas = found);
+            }
+            return null;
+        },
+        box() {
+            const rect = probe.canvas()?.getBoundingClientRect();
+            return rect && {x: rect.x, y: rect.y, width: rect.width, height: rect.height};
+        },
+        ink() {
+            const canvas = probe.canvas();
+            if (!canvas) return 0;
+            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+            let inked = 0;
+            for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
+            return inked;
+        },
+        predicted: () => [...main().querySelectorAll("h3")]
+            .some(heading => heading.textContent.trim().startsWith("Prediction:")),
+        cleared: () => !probe.predicted() && main().textContent.includes(hint) && probe.ink() === 0,
+        arm() {
+            probe.observer?.disconnect();
+            probe.up = probe.seen = null;
+            probe.observer = new MutationObserver(() => {
+                if (probe.up !== null && probe.seen === null && probe.predicted()) {
+                    probe.seen = performance.now();
+                    probe.observer.disconnect();
+                }
+            });
+            probe.observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+        },
+    };
+    // The stroke's end, on the page's own clock: Playwright's round trips do not count.
+    document.addEventListener("mouseup", () => { probe.up = performance.now(); }, true);
 }"""
+INK_LANDED_JS = "() => window.__drawLoad.ink() > 0"
 PREDICTION_SEEN_JS = "() => window.__drawLoad.seen !== null"
 STROKE_SECONDS_JS = "() => (window.__drawLoad.seen - window.__drawLoad.up) / 1000"
-# The canvas lives in the component's shadow root: reached through a Playwright locator, which pierces it.
-INK_PIXELS_JS = """canvas => {
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-    let inked = 0;
-    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
-    return inked;
-}"""
+CLEARED_JS = "() => window.__drawLoad.cleared()"
+POLL_MS = 100
 
 
 # ---- results -------------------------------------------------------------------------------------
@@ -119,8 +141,10 @@ class DrawRound:
     sessions: int
     strokes: list[Stroke]
     server_cpu_seconds: float
+    browser_cpu_seconds: float  # Chromium, Playwright's driver and this harness
     wall_seconds: float
     server_core_busy: float | None  # fraction of the server's core busy (anyone's work) during the round
+    browser_cores_busy: float | None
     load_before: str
     load_after: str
 
@@ -141,12 +165,20 @@ class Browse:
 # ---- the machine: cores, CPU time, memory --------------------------------------------------------
 
 
-def cpu_split() -> tuple[set[int] | None, set[int] | None]:
-    """(server cores, browser cores): the first core for the server and the rest for the browsers, given two."""
+@dataclass(frozen=True)
+class Cores:
+    """Where the server and the browsers run; None: anywhere (a one-core machine)."""
+
+    server: set[int] | None
+    browsers: set[int] | None
+
+
+def cpu_split() -> Cores:
+    """The first core for the server and the rest for the browsers, given two or more."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
-        return None, None
-    return {cpus[0]}, set(cpus[1:])
+        return Cores(None, None)
+    return Cores({cpus[0]}, set(cpus[1:]))
 
 
 def pin(pid: int, cpus: set[int]) -> None:
@@ -163,6 +195,26 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted after ")"
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of a process and all its live descendants (here: this harness, Playwright's driver, Chromium)."""
+    parents, seconds = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(seconds[pid] for pid in seconds if descends_from(pid, root, parents))
+
+
+def descends_from(pid: int, root: int, parents: dict[int, int]) -> bool:
+    while pid and pid != root:
+        pid = parents.get(pid, 0)
+    return pid == root
 
 
 def core_times() -> dict[int, tuple[int, int]]:
@@ -269,9 +321,7 @@ async def go_to(page: Page, title: str) -> None:
 
 async def draw(page: Page, points: Sequence[tuple[float, float]]) -> None:
     """One freehand stroke through `points` (canvas pixels), mouse down to mouse up."""
-    canvas = page.locator("canvas.upper-canvas")
-    await canvas.scroll_into_view_if_needed()
-    box = await canvas.bounding_box()
+    box = await page.evaluate("() => window.__drawLoad.box()")
     scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
     at = [(box["x"] + x * scale_x, box["y"] + y * scale_y) for x, y in points]
     await page.mouse.move(*at[0])
@@ -281,50 +331,33 @@ async def draw(page: Page, points: Sequence[tuple[float, float]]) -> None:
     await page.mouse.up()
 
 
-async def ink_pixels(page: Page) -> int:
-    return await page.locator("canvas.dc-canvas.lower-canvas").evaluate(INK_PIXELS_JS)
-
-
-async def ink_landed(page: Page) -> bool:
-    """Whether the stroke left ink on the canvas (a canvas being replaced does not keep it)."""
-    deadline = time.monotonic() + INK_WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if await ink_pixels(page) > 0:
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-async def wait_for_empty_canvas(page: Page) -> None:
-    deadline = time.monotonic() + PAGE_TIMEOUT_MS / 1000
-    while await ink_pixels(page) > 0:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the canvas still shows ink after Clear")
-        await asyncio.sleep(0.1)
+async def waited(page: Page, condition_js: str, timeout_ms: float) -> bool:
+    """Whether the condition came true within the timeout (polled in the page)."""
+    try:
+        await page.wait_for_function(condition_js, polling=POLL_MS, timeout=timeout_ms)
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 async def timed_stroke(page: Page) -> Stroke:
-    """Draw a "1" and time it until "Prediction:" shows; a lost stroke is drawn again, and counted."""
+    """Draw a "1" and time it until "Prediction:" shows; a lost stroke is drawn again, and counted.
+
+    Lost: no ink on the canvas (it was being replaced), or no prediction within STROKE_TIMEOUT_MS.
+    """
     for attempt in range(1, MAX_STROKE_ATTEMPTS + 1):
-        await page.evaluate(ARM_STROKE_JS)
+        await page.evaluate("() => window.__drawLoad.arm()")
         await draw(page, ONE)
-        if not await ink_landed(page):
-            continue
-        try:
-            await page.wait_for_function(PREDICTION_SEEN_JS, polling=100, timeout=STROKE_TIMEOUT_MS)
-        except PlaywrightTimeoutError:
-            continue
-        return Stroke(await page.evaluate(STROKE_SECONDS_JS), attempt)
+        if await waited(page, INK_LANDED_JS, INK_WAIT_MS) and await waited(page, PREDICTION_SEEN_JS, STROKE_TIMEOUT_MS):
+            return Stroke(await page.evaluate(STROKE_SECONDS_JS), attempt)
     raise RuntimeError(f"no prediction after {MAX_STROKE_ATTEMPTS} strokes")
 
 
 async def clear(page: Page) -> None:
     """Press Clear and wait for what a person waits for: the hint back and an empty canvas."""
-    main = page.locator(MAIN)
-    await main.get_by_role("button", name="Clear").click()
-    await expect(main.get_by_text(DRAW_HINT)).to_be_visible(timeout=PAGE_TIMEOUT_MS)
-    await expect(main.get_by_role("heading", name=re.compile(r"^Prediction:"))).to_have_count(0)
-    await wait_for_empty_canvas(page)
+    await page.locator(f'{MAIN} [data-testid="stButton"] button').filter(has_text="Clear").click()
+    if not await waited(page, CLEARED_JS, PAGE_TIMEOUT_MS):
+        raise TimeoutError("Clear did not empty the canvas")
 
 
 async def draw_and_clear(page: Page, cycles: int) -> list[Stroke]:
@@ -354,23 +387,28 @@ async def ready_to_draw(browser: Browser, url: str) -> Page:
     page = await open_session(browser, url)
     await go_to(page, "Draw")
     await page.locator("canvas.upper-canvas").wait_for()
+    await page.evaluate(PROBE_JS, DRAW_HINT)
     return page
 
 
-async def draw_round(browser: Browser, server: Server, sessions: int, cycles: int, cpus: set[int] | None) -> DrawRound:
+async def draw_round(browser: Browser, server: Server, sessions: int, cycles: int, cores: Cores) -> DrawRound:
     """`sessions` sessions on the Draw page, then all drawing and clearing at once."""
     pages = await asyncio.gather(*(ready_to_draw(browser, server.url) for _ in range(sessions)))
     pid, load_before = server.process.pid, load_average()
     cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
+    browser_cpu_before = tree_cpu_seconds(os.getpid())
     per_session = await asyncio.gather(*(draw_and_clear(page, cycles) for page in pages))
     wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
+    browser_cpu = tree_cpu_seconds(os.getpid()) - browser_cpu_before
     await asyncio.gather(*(page.context.close() for page in pages))
     return DrawRound(
         sessions=sessions,
         strokes=[stroke for strokes in per_session for stroke in strokes],
         server_cpu_seconds=cpu_after - cpu_before,
+        browser_cpu_seconds=browser_cpu,
         wall_seconds=wall,
-        server_core_busy=busy_fraction(cores_before, cores_after, cpus),
+        server_core_busy=busy_fraction(cores_before, cores_after, cores.server),
+        browser_cores_busy=busy_fraction(cores_before, cores_after, cores.browsers),
         load_before=load_before,
         load_after=load_average(),
     )
@@ -451,29 +489,30 @@ def run(
     if not CHROMIUM.exists():
         yield f"skipped: {CHROMIUM} is missing"
         return
-    server_cpus, browser_cpus = cpu_split()
+    cores = cpu_split()
     with tempfile.TemporaryDirectory() as folder:
         runs_dir = Path(folder) / "runs"
         run_experiment(RUN_CONFIG, data or load_mnist(), RunStore(runs_dir))  # on every core, before pinning
-        yield from intro_lines(server_cpus, browser_cpus, cycles)
-        server = start_server(runs_dir, server_cpus)
+        yield from intro_lines(cores, cycles)
+        server = start_server(runs_dir, cores.server)
         try:
-            with pinned_to(browser_cpus), Chromium() as chromium:
+            with pinned_to(cores.browsers), Chromium() as chromium:
                 # Warm-up: the model's first load and its one compiled forward pass are not measured.
-                chromium.run(draw_round(chromium.browser, server, 1, 1, server_cpus))
+                chromium.run(draw_round(chromium.browser, server, 1, 1, cores))
                 yield from draw_table_header()
                 for sessions in session_counts:
-                    yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, server_cpus)))
-                yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions)))
+                    yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, cores)))
+                if browse_sessions:
+                    yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions)))
         finally:
             stop_process_group(server.process)
 
 
-def intro_lines(server_cpus: set[int] | None, browser_cpus: set[int] | None, cycles: int) -> list[str]:
+def intro_lines(cores: Cores, cycles: int) -> list[str]:
     placement = (
-        f"the server pinned to core {cores(server_cpus)}, the browsers (one Chromium, a context per session) "
-        f"and Playwright to core {cores(browser_cpus)}"
-        if server_cpus
+        f"the server pinned to core {core_list(cores.server)}, the browsers (one Chromium, a context per session) "
+        f"and Playwright to core {core_list(cores.browsers)}"
+        if cores.server
         else "one core only: server and browsers share it"
     )
     return [
@@ -488,21 +527,27 @@ def intro_lines(server_cpus: set[int] | None, browser_cpus: set[int] | None, cyc
 
 def draw_table_header() -> list[str]:
     return [
-        "| sessions drawing | strokes | p50 s | p95 s | max s | server CPU s per stroke "
-        "| strokes drawn again | server core busy | load average before → after |",
-        "|" + " --- |" * 9,
+        "| sessions drawing | strokes | p50 s | p95 s | max s | server CPU s per stroke | server CPU / wall "
+        "| server core busy | browser CPU s per stroke | browser cores busy | strokes drawn again "
+        "| load average before → after |",
+        "|" + " --- |" * 12,
     ]
 
 
 def draw_row(result: DrawRound) -> str:
     seconds = [stroke.seconds for stroke in result.strokes]
     redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
-    busy = f"{result.server_core_busy:.0%}" if result.server_core_busy is not None else "-"
     return (
         f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
-        f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} | {redrawn} | {busy} "
+        f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} "
+        f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
+        f"| {result.browser_cpu_seconds / len(seconds):.2f} | {percent(result.browser_cores_busy)} | {redrawn} "
         f"| {result.load_before} → {result.load_after} |"
     )
+
+
+def percent(fraction: float | None) -> str:
+    return f"{fraction:.0%}" if fraction is not None else "-"
 
 
 def browse_lines(result: Browse) -> list[str]:
@@ -524,7 +569,7 @@ def browse_lines(result: Browse) -> list[str]:
     return lines
 
 
-def cores(cpus: set[int] | None) -> str:
+def core_list(cpus: set[int] | None) -> str:
     return ",".join(str(cpu) for cpu in sorted(cpus or ()))
 
 
@@ -544,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=list(SESSION_COUNTS), help="sessions per round")
     parser.add_argument("--cycles", type=int, default=CYCLES, help="strokes (each followed by Clear) per session")
-    parser.add_argument("--browse-sessions", type=int, default=BROWSE_SESSIONS)
+    parser.add_argument("--browse-sessions", type=int, default=BROWSE_SESSIONS, help="0 skips the browsing round")
     args = parser.parse_args(argv)
     section = [f"{SECTION_HEADING}\n", f"Machine: {machine_description()}\n"]
     print(*section, sep="\n", flush=True)
