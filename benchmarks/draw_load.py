@@ -104,7 +104,8 @@ PROBE_JS = """hint => {
         },
         predicted: () => [...main().querySelectorAll("h3")]
             .some(heading => heading.textContent.trim().startsWith("Prediction:")),
-        cleared: () => !probe.predicted() && main().textContent.includes(hint) && probe.ink() === 0,
+        cleared: () => !probe.predicted() && main().textContent.includes(hint) && probe.canvas() !== null
+            && probe.ink() === 0,
         arm() {
             probe.observer?.disconnect();
             probe.up = probe.seen = null;
