@@ -76,7 +76,7 @@ ONE = [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]  # a near-verti
 # A probe in each page does every wait with plain DOM reads: Playwright's own waits (text and role
 # selectors, polled over its connection) cost the browsers' single core more than the app did.
 # The drawing canvas lives in the component's shadow root; a canvas re-created after Clear is found again.
-PROBE_JS = """hint => {
+PROBE_JS = """([hint, inkWaitMs]) => {
     if (window.__drawLoad) return;
     const main = () => document.querySelector('[data-testid="stMain"]');
     const probe = window.__drawLoad = {
@@ -104,8 +104,18 @@ PROBE_JS = """hint => {
         },
         predicted: () => [...main().querySelectorAll("h3")]
             .some(heading => heading.textContent.trim().startsWith("Prediction:")),
+        // After a stroke: its seconds once "Prediction:" showed, or "lost" if it left no ink.
+        outcome() {
+            if (probe.seen !== null) return {seconds: (probe.seen - probe.up) / 1000};
+            const late = probe.up !== null && performance.now() - probe.up > inkWaitMs;
+            return late && probe.ink() === 0 ? {lost: true} : null;
+        },
         cleared: () => !probe.predicted() && main().textContent.includes(hint) && probe.canvas() !== null
             && probe.ink() === 0,
+        // A DOM click: Playwright's click() first checks the button with layout-forcing hit tests.
+        pressClear: () => [...main().querySelectorAll('[data-testid="stButton"] button')]
+            .find(button => button.textContent.trim().endsWith("Clear")).click(),
+        // Ready for a stroke; returns where the canvas is.
         arm() {
             probe.observer?.disconnect();
             probe.up = probe.seen = null;
@@ -116,14 +126,13 @@ PROBE_JS = """hint => {
                 }
             });
             probe.observer.observe(document.body, {childList: true, subtree: true, characterData: true});
+            return probe.box();
         },
     };
     // The stroke's end, on the page's own clock: Playwright's round trips do not count.
     document.addEventListener("mouseup", () => { probe.up = performance.now(); }, true);
 }"""
-INK_LANDED_JS = "() => window.__drawLoad.ink() > 0"
-PREDICTION_SEEN_JS = "() => window.__drawLoad.seen !== null"
-STROKE_SECONDS_JS = "() => (window.__drawLoad.seen - window.__drawLoad.up) / 1000"
+OUTCOME_JS = "() => window.__drawLoad.outcome()"
 CLEARED_JS = "() => window.__drawLoad.cleared()"
 POLL_MS = 100
 
@@ -321,8 +330,8 @@ async def go_to(page: Page, title: str) -> None:
 
 
 async def draw(page: Page, points: Sequence[tuple[float, float]]) -> None:
-    """One freehand stroke through `points` (canvas pixels), mouse down to mouse up."""
-    box = await page.evaluate("() => window.__drawLoad.box()")
+    """One freehand stroke through `points` (canvas pixels), mouse down to mouse up, timed by the probe."""
+    box = await page.evaluate("() => window.__drawLoad.arm()")
     scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
     at = [(box["x"] + x * scale_x, box["y"] + y * scale_y) for x, y in points]
     await page.mouse.move(*at[0])
@@ -332,33 +341,27 @@ async def draw(page: Page, points: Sequence[tuple[float, float]]) -> None:
     await page.mouse.up()
 
 
-async def waited(page: Page, condition_js: str, timeout_ms: float) -> bool:
-    """Whether the condition came true within the timeout (polled in the page)."""
-    try:
-        await page.wait_for_function(condition_js, polling=POLL_MS, timeout=timeout_ms)
-    except PlaywrightTimeoutError:
-        return False
-    return True
-
-
 async def timed_stroke(page: Page) -> Stroke:
     """Draw a "1" and time it until "Prediction:" shows; a lost stroke is drawn again, and counted.
 
     Lost: no ink on the canvas (it was being replaced), or no prediction within STROKE_TIMEOUT_MS.
     """
     for attempt in range(1, MAX_STROKE_ATTEMPTS + 1):
-        await page.evaluate("() => window.__drawLoad.arm()")
         await draw(page, ONE)
-        if await waited(page, INK_LANDED_JS, INK_WAIT_MS) and await waited(page, PREDICTION_SEEN_JS, STROKE_TIMEOUT_MS):
-            return Stroke(await page.evaluate(STROKE_SECONDS_JS), attempt)
+        try:
+            outcome = await page.wait_for_function(OUTCOME_JS, polling=POLL_MS, timeout=STROKE_TIMEOUT_MS)
+        except PlaywrightTimeoutError:
+            continue
+        result = await outcome.json_value()
+        if "seconds" in result:
+            return Stroke(result["seconds"], attempt)
     raise RuntimeError(f"no prediction after {MAX_STROKE_ATTEMPTS} strokes")
 
 
 async def clear(page: Page) -> None:
     """Press Clear and wait for what a person waits for: the hint back and an empty canvas."""
-    await page.locator(f'{MAIN} [data-testid="stButton"] button').filter(has_text="Clear").click()
-    if not await waited(page, CLEARED_JS, PAGE_TIMEOUT_MS):
-        raise TimeoutError("Clear did not empty the canvas")
+    await page.evaluate("() => window.__drawLoad.pressClear()")
+    await page.wait_for_function(CLEARED_JS, polling=POLL_MS, timeout=PAGE_TIMEOUT_MS)
 
 
 async def draw_and_clear(page: Page, cycles: int) -> list[Stroke]:
@@ -388,7 +391,7 @@ async def ready_to_draw(browser: Browser, url: str) -> Page:
     page = await open_session(browser, url)
     await go_to(page, "Draw")
     await page.locator("canvas.upper-canvas").wait_for()
-    await page.evaluate(PROBE_JS, DRAW_HINT)
+    await page.evaluate(PROBE_JS, [DRAW_HINT, INK_WAIT_MS])
     return page
 
 
