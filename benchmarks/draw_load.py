@@ -29,6 +29,7 @@ import numpy as np
 from playwright.async_api import Browser, Page, async_playwright, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from benchmarks.stream_session import StreamSession, canvas_state, element, elements, shows_text
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
 from core.experiment import run_experiment
@@ -72,6 +73,7 @@ PAGE_HEADINGS = {
     "Home": "Digit Lab",
 }
 ONE = [(146, 50), (143, 95), (140, 140), (137, 185), (134, 230)]  # a near-vertical "1", canvas pixels
+STROKE_WIDTH = 22  # as pages/draw.py draws
 
 # A probe in each page does every wait with plain DOM reads: Playwright's own waits (text and role
 # selectors, polled over its connection) cost the browsers' single core more than the app did.
@@ -446,6 +448,87 @@ async def browse_round(browser: Browser, server: Server, sessions: int, rounds: 
     )
 
 
+# ---- the server alone: sessions over the websocket, no browser ------------------------------------
+
+
+@dataclass
+class StreamDrawer:
+    """A session on the Draw page over the websocket, and the ids its strokes and Clear need."""
+
+    session: StreamSession
+    canvas_id: str
+    clear_id: str
+    fragment_id: str
+
+    async def stroke(self, state: str) -> float:
+        """Send the canvas's state after a stroke; seconds until the prediction arrives."""
+        started, seen = time.perf_counter(), []
+
+        def watch(message) -> None:
+            if not seen and shows_text(message, "Prediction:"):
+                seen.append(time.perf_counter())
+
+        await self.session.run("Draw", [{"id": self.canvas_id, "json_value": state}], self.fragment_id, watch)
+        if not seen:
+            raise RuntimeError("the stroke's run showed no prediction")
+        return seen[0] - started
+
+    async def clear(self, state: str, empty_state: str) -> None:
+        """Press Clear, then report the emptied canvas, as the browser's canvas does once it has emptied itself."""
+        pressed = [{"id": self.canvas_id, "json_value": state}, {"id": self.clear_id, "trigger_value": True}]
+        self.follow_canvas(await self.session.run("Draw", pressed, self.fragment_id))
+        await self.session.run("Draw", [{"id": self.canvas_id, "json_value": empty_state}], self.fragment_id)
+
+    def follow_canvas(self, messages) -> None:
+        """Use the canvas the run showed: re-created by Clear (as the page once did), it has a new id."""
+        for shown in elements(messages):
+            if shown.kind == "bidi_component":
+                self.canvas_id = shown.proto.id
+
+
+async def stream_drawer(url: str) -> StreamDrawer:
+    """A websocket session with the store's only run loaded, on the Draw page."""
+    session, home = await StreamSession.open(url)
+    load = element(home, "button", lambda button: button.label == "Load run")
+    await session.run("Home", [{"id": load.proto.id, "trigger_value": True}])
+    draw = await session.run("Draw")
+    canvas = element(draw, "bidi_component")
+    clear = element(draw, "button", lambda button: button.label == "Clear")
+    return StreamDrawer(session, canvas.proto.id, clear.proto.id, canvas.fragment_id)
+
+
+async def stream_draw_and_clear(drawer: StreamDrawer, cycles: int) -> list[Stroke]:
+    one, empty = canvas_state(ONE, STROKE_WIDTH), canvas_state([], STROKE_WIDTH)
+    strokes = []
+    for _ in range(cycles):
+        strokes.append(Stroke(await drawer.stroke(one), 1))
+        await drawer.clear(one, empty)
+    return strokes
+
+
+async def server_alone_round(server: Server, sessions: int, cycles: int, cores: Cores) -> DrawRound:
+    """As `draw_round`, with sessions that speak Streamlit's websocket protocol instead of browsers."""
+    drawers = await asyncio.gather(*(stream_drawer(server.url) for _ in range(sessions)))
+    pid, load_before = server.process.pid, load_average()
+    cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
+    client_cpu_before = tree_cpu_seconds(os.getpid())
+    per_session = await asyncio.gather(*(stream_draw_and_clear(drawer, cycles) for drawer in drawers))
+    wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
+    client_cpu = tree_cpu_seconds(os.getpid()) - client_cpu_before
+    await asyncio.gather(*(drawer.session.close() for drawer in drawers))
+    return DrawRound(
+        sessions=sessions,
+        strokes=[stroke for strokes in per_session for stroke in strokes],
+        server_cpu_seconds=cpu_after - cpu_before,
+        browser_cpu_seconds=client_cpu,
+        wall_seconds=wall,
+        server_core_busy=busy_fraction(cores_before, cores_after, cores.server),
+        browser_cores_busy=busy_fraction(cores_before, cores_after, cores.browsers),
+        load_before=load_before,
+        load_after=load_average(),
+    )
+
+
 # ---- the report ----------------------------------------------------------------------------------
 
 
@@ -506,6 +589,9 @@ def run(
                 yield from draw_table_header()
                 for sessions in session_counts:
                     yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, cores)))
+                yield from server_alone_header()
+                for sessions in session_counts:
+                    yield server_alone_row(chromium.run(server_alone_round(server, sessions, cycles, cores)))
                 if browse_sessions:
                     yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions)))
         finally:
@@ -546,6 +632,28 @@ def draw_row(result: DrawRound) -> str:
         f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
         f"| {result.browser_cpu_seconds / len(seconds):.2f} | {percent(result.browser_cores_busy)} | {redrawn} "
+        f"| {result.load_before} → {result.load_after} |"
+    )
+
+
+def server_alone_header() -> list[str]:
+    return [
+        "\nThe server alone: the same rounds with sessions speaking Streamlit's websocket protocol "
+        "(`benchmarks/stream_session.py`) instead of browsers, so no rendering competes for the measuring core. "
+        "Each sends what the canvas sends after a stroke (its drawing and PNG), then Clear, then the emptied "
+        "canvas; seconds run from sending the stroke to receiving the prediction (no 200 ms canvas wait).\n",
+        "| sessions drawing | strokes | p50 s | p95 s | max s | server CPU s per stroke | server CPU / wall "
+        "| server core busy | load average before → after |",
+        "|" + " --- |" * 9,
+    ]
+
+
+def server_alone_row(result: DrawRound) -> str:
+    seconds = [stroke.seconds for stroke in result.strokes]
+    return (
+        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.3f} | {np.percentile(seconds, 95):.3f} "
+        f"| {max(seconds):.3f} | {result.server_cpu_seconds / len(seconds):.3f} "
+        f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
         f"| {result.load_before} → {result.load_after} |"
     )
 
