@@ -3,7 +3,8 @@
     MNIST_DIR=../shared/mnist .venv/bin/python -m benchmarks.run [--skip-dashboard]
 
 Measures (never asserts): time-to-99 % of the fast recipe vs the Keras example convnet,
-training throughput, single-image latency, batch evaluation, and the dashboard in a browser.
+training throughput, single-image latency, batch evaluation, the dashboard in a browser, and many
+browser sessions drawing and browsing at once (`benchmarks.draw_load`, also runnable alone).
 Each section yields its report lines as its measurements finish, so progress shows while it runs.
 """
 
@@ -35,7 +36,7 @@ LATENCY_MODEL = {"epochs": 1, "train_limit": 2000}  # latency does not depend on
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements")
+    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements (sections 4–7)")
     args = parser.parse_args(argv)
     data = load_mnist()
     lines = []
@@ -57,14 +58,17 @@ def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
     yield from throughput_section(data)
     yield from latency_section(data)
     if with_dashboard:
-        from benchmarks import (
+        from benchmarks import (  # need Playwright, which the other sections do not
             dashboard_memory,
-            dashboard_speed,  # needs Playwright, which the other sections do not
+            dashboard_speed,
+            draw_load,
         )
 
         yield "\n## 4–5. The dashboard in a real browser\n"
         yield from dashboard_speed.run()
         yield from dashboard_memory.run(data)
+        yield f"\n{draw_load.SECTION_HEADING}\n"
+        yield from draw_load.run(data)
 
 
 def machine_description() -> str:

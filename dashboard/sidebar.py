@@ -200,7 +200,7 @@ def finish_job(status: JobStatus) -> None:
 
 def render_run_loader() -> None:
     with st.expander("Load a saved run", icon=":material/folder_open:", expanded=state.active_model() is None):
-        runs, damaged = state.run_store().list_runs()
+        runs, damaged = state.run_listing()
         studies = sorted({run.study for run in runs} - {None})
         if studies:
             study = st.selectbox(

@@ -14,7 +14,7 @@ st.markdown(
 )
 
 active = state.active_model()
-runs, _ = state.run_store().list_runs()
+runs, _ = state.run_listing()
 job = session_job_status()
 
 if active is not None:

@@ -419,18 +419,58 @@ def test_draw_page_predicts_an_uploaded_picture(monkeypatch, runs, sample_data):
     at.main.file_uploader[0].set_value(("digit.png", png_bytes(paper), "image/png"))
     at.run()
     assert_no_exception(at)
-    assert any(m.startswith("### Prediction: **") for m in texts(at.main.markdown))
-    assert "probabilities_upload" in charts(at)
-    assert any("what the model sees (28×28)" in c for img in at.main.get("image") for c in img.captions)
+    (panel,) = texts(at.main.html)
+    assert re.search(r"<h3>Prediction: <strong>\d</strong></h3>", panel)
+    assert "from your upload" in panel and "what the model sees (28×28)" in panel
+    assert 'src="data:image/png;base64,' in panel  # the 28×28 input, inline
+    assert len(re.findall(r'class="dl-bar" title="digit \d: ', panel)) == 10
 
     at.main.file_uploader[0].set_value(("blank.png", png_bytes(np.full((50, 50), 200, np.uint8)), "image/png"))
     at.run()
     assert_no_exception(at)
     assert any("blank" in w for w in texts(at.main.warning))
-    assert "probabilities_upload" not in charts(at)
+    assert not at.main.html
 
 
 # ---- the sidebar ---------------------------------------------------------------------------------
+
+
+def test_run_listing_is_read_once_and_follows_saves_and_deletes(monkeypatch, store_copy):
+    """Every page visit lists the runs; the store is read again only when a run was saved or deleted."""
+    from dashboard import state
+
+    root, ids = store_copy
+    monkeypatch.setenv("RUNS_DIR", str(root))
+    reads = []
+    read_runs = RunStore.list_runs
+    monkeypatch.setattr(RunStore, "list_runs", lambda store: reads.append(store.root) or read_runs(store))
+
+    def listed() -> set[str]:
+        runs, damaged = state.run_listing()
+        assert not damaged
+        return {run.run_id for run in runs}
+
+    assert listed() == set(ids.values())
+    assert listed() == set(ids.values()) and len(reads) == 1  # nothing changed: the cached listing
+
+    RunStore(root).delete(ids["beta"])
+    assert listed() == {ids["alpha"], ids["gamma"]} and len(reads) == 2
+
+    staging = root / ".saving-copy"  # a save publishes a complete folder by renaming it into the store
+    shutil.copytree(root / ids["alpha"], staging)
+    staging.rename(root / "20991231-000000-copy")
+    assert listed() == {ids["alpha"], ids["gamma"], "20991231-000000-copy"} and len(reads) == 3
+
+
+def test_script_runs_leave_keras_alone(monkeypatch, runs):
+    """Streamlit's after-run cleanup calls keras.backend.clear_session(), a full gc.collect(), unless replaced."""
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *args, **kwargs: calls.append(args))
+    root, ids = runs
+    at = start_app(monkeypatch, root)
+    load_run(at, ids["alpha"])
+    go(at, "draw")
+    assert calls == []
 
 
 def test_loading_another_run_switches_the_active_model(monkeypatch, runs):

@@ -195,20 +195,26 @@ def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 
             page.wait_for_timeout(200)
 
 
-def canvas_ink_pixels(page: Page) -> int:
-    """How many pixels of the canvas's drawing layer hold ink (visible, not black).
+# Fabric draws the background colour on its own canvas (dc-background-canvas) and the strokes on the
+# drawing layer (dc-canvas), with the in-progress stroke on top (upper-canvas).
+DRAWING_LAYER = "canvas.dc-canvas.lower-canvas"
+INK_PIXELS_JS = """canvas => {
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let inked = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
+    return inked;
+}"""
 
-    Fabric draws the background colour on its own canvas (dc-background-canvas) and the strokes
-    on the drawing layer (dc-canvas), with the in-progress stroke on top (upper-canvas).
-    """
-    return page.locator("canvas.dc-canvas.lower-canvas").evaluate(
-        """canvas => {
-            const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-            let inked = 0;
-            for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 32 && data[i] > 32) inked++;
-            return inked;
-        }"""
-    )
+
+def canvas_ink_pixels(page: Page) -> int:
+    """How many pixels of the canvas's drawing layer hold ink (visible, not black)."""
+    return page.locator(DRAWING_LAYER).evaluate(INK_PIXELS_JS)
+
+
+def wait_for_empty_canvas(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
+    """Wait until the canvas shows no ink (polled in the page, on the canvas shown now)."""
+    canvas = page.locator(DRAWING_LAYER).element_handle()
+    page.wait_for_function(f"canvas => ({INK_PIXELS_JS})(canvas) === 0", arg=canvas, timeout=timeout)
 
 
 # ---- checks and artifacts ----------------------------------------------------------------------------

@@ -154,7 +154,9 @@ def expect_prediction(page, digit: int) -> None:
     prediction = page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
     expect(prediction).to_have_text(f"Prediction: {digit}", timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
-    assert_charts_drawn(page, page.locator(".st-key-probabilities_drawing"))
+    panel = page.locator(".st-key-prediction_drawing")
+    expect(panel.locator(".dl-bar")).to_have_count(10)
+    expect(panel.locator("img")).to_have_js_property("naturalWidth", 28)  # the 28×28 input the model saw
 
 
 def test_draw_digits_and_clear(app, quick_run):
@@ -175,7 +177,7 @@ def test_draw_digits_and_clear(app, quick_run):
     main.get_by_role("button", name="Clear").click()
     expect(main.get_by_text(DRAW_HINT)).to_be_visible(timeout=APP_TIMEOUT_MS)
     expect(main.get_by_role("heading", name=re.compile(r"^Prediction:"))).to_have_count(0)
-    expect(main.locator(".st-key-probabilities_drawing")).to_have_count(0)
+    expect(main.locator(".st-key-prediction_drawing")).to_have_count(0)
     wait_for_app(page)
     expect(page.locator("canvas.upper-canvas")).to_be_visible()
     assert canvas_ink_pixels(page) == 0, "the canvas still shows ink after Clear"

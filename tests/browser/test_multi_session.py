@@ -53,6 +53,7 @@ from tests.browser.helpers import (
     sidebar,
     vertical_one,
     wait_for_app,
+    wait_for_empty_canvas,
 )
 
 pytestmark = pytest.mark.browser
@@ -66,6 +67,9 @@ RELOAD_EPOCHS = 5  # of deep_cnn (~2.5 s each on the fast host): still running a
 FILTER_PREFERENCE = (8, 2, 9, 5, 3, 7, 4, 6, 0, 1)  # digits the MLPs get wrong most often first
 # Misclassifications last: the five-session test goes on with its gallery after the tour.
 EVERY_PAGE = [page.title for page in PAGES if page.title != "Misclassifications"] + ["Misclassifications"]
+DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."
+DRAWING_SESSIONS = 4
+DRAW_CLEAR_ROUNDS = 2
 
 
 # ---- sessions ------------------------------------------------------------------------------------
@@ -242,6 +246,28 @@ def runs_named(store: RunStore, slug: str) -> list[RunInfo]:
 
 def drawn_prediction(page: Page) -> Locator:
     return page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
+
+
+def draw_once(page: Page, stroke) -> None:
+    """One stroke, not drawn again if it leaves no ink: a lost stroke fails the test."""
+    draw_stroke(page, stroke, attempts=1)
+    assert canvas_ink_pixels(page) > 1_000, "the stroke was lost: no ink on the canvas"
+
+
+def wait_until_cleared(page: Page) -> None:
+    """What a person waits for after Clear: the hint, no prediction, an empty canvas (not the script's end)."""
+    expect(page.locator(MAIN).get_by_text(DRAW_HINT)).to_be_visible(timeout=APP_TIMEOUT_MS)
+    expect(drawn_prediction(page)).to_have_count(0)
+    wait_for_empty_canvas(page)
+
+
+def mark_canvas(page: Page, mark: str) -> None:
+    """Tag the canvas element, to tell later whether it is still the same one."""
+    page.locator("canvas.upper-canvas").evaluate("(canvas, mark) => { canvas.dataset.sessionMark = mark; }", mark)
+
+
+def marked_canvas(page: Page, mark: str) -> Locator:
+    return page.locator(f'canvas.upper-canvas[data-session-mark="{mark}"]')
 
 
 # ---- misclassifications --------------------------------------------------------------------------
@@ -462,7 +488,43 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
     screenshot(page, "53-training-cancelled")
 
 
-# ---- 3. reload during training ------------------------------------------------------------------
+# ---- 3. several sessions draw, clear and draw again ----------------------------------------------
+
+
+def test_sessions_drawing_at_once_never_lose_the_stroke_after_clear(sessions, streamlit_server, quick_run):
+    """Every session draws, clears and draws again at the same time; each second stroke gets its prediction.
+
+    A stroke is drawn once (a lost one fails the test) as soon as the canvas shows empty, without waiting
+    for the server's run to end; the canvas is the same element throughout (Clear does not re-create it).
+    """
+    drawers = [sessions(f"draw{i}") for i in range(DRAWING_SESSIONS)]
+    goto_all(drawers, streamlit_server.url)
+    for session in drawers:
+        load_saved_run(session.page, quick_run.run_id)
+    for session in drawers:
+        click_nav(session.page, "Draw")
+    for session in drawers:
+        wait_for_page(session.page, "Draw")
+        mark_canvas(session.page, session.name)
+
+    for _ in range(DRAW_CLEAR_ROUNDS):
+        for stroke, digit in ((vertical_one(), 1), (ellipse_zero(), 0)):
+            for session in drawers:  # every session draws, then each one is checked
+                draw_once(session.page, stroke)
+            for session in drawers:
+                expect(drawn_prediction(session.page)).to_have_text(f"Prediction: {digit}", timeout=APP_TIMEOUT_MS)
+            for session in drawers:
+                session.page.locator(MAIN).get_by_role("button", name="Clear").click()
+            for session in drawers:
+                wait_until_cleared(session.page)
+                expect(marked_canvas(session.page, session.name)).to_have_count(1)
+    for session in drawers:
+        wait_for_app(session.page)
+        session.check()
+    screenshot(drawers[0].page, "56-sessions-drawing-cleared")
+
+
+# ---- 4. reload during training ------------------------------------------------------------------
 
 
 def test_reload_during_training_keeps_the_job(sessions, streamlit_server):
@@ -488,7 +550,7 @@ def test_reload_during_training_keeps_the_job(sessions, streamlit_server):
     session.check()
 
 
-# ---- 4. kill the server during training ----------------------------------------------------------
+# ---- 5. kill the server during training ----------------------------------------------------------
 
 
 @dataclass
