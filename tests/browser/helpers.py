@@ -80,6 +80,19 @@ class ConsoleLog:
 # ---- waiting and navigating --------------------------------------------------------------------------
 
 
+def wait_for_images(page: Page) -> None:
+    """Wait until every image of the main block has loaded (and none is broken).
+
+    Before a session leaves a page: Streamlit serves st.image files only while the page that
+    shows them is current, so an image still loading when the session moves on answers 404.
+    """
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMain"] img')]
+            .every(img => img.complete && img.naturalWidth > 0)""",
+        timeout=APP_TIMEOUT_MS,
+    )
+
+
 def sidebar(page: Page) -> Locator:
     return page.locator(SIDEBAR)
 

@@ -36,6 +36,7 @@ from tests.browser.helpers import (
     load_saved_run,
     open_app,
     screenshot,
+    wait_for_images,
 )
 from tests.conftest import FULL_MNIST_DIR
 
@@ -97,6 +98,7 @@ def visit_every_page(page, server: RecipeServer, shot_prefix: str) -> None:
             expect(main.locator(".st-key-unit_preference .js-plotly-plot")).to_be_visible(timeout=APP_TIMEOUT_MS)
         if title in ("Per-class metrics", "Activations"):
             assert_charts_drawn(page, minimum=2)
+        wait_for_images(page)  # an image still loading when the page is left answers 404
         server.assert_alive()
         if title == "Weights":
             screenshot(page, f"{shot_prefix}-weights")

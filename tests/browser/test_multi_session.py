@@ -54,6 +54,7 @@ from tests.browser.helpers import (
     vertical_one,
     wait_for_app,
     wait_for_empty_canvas,
+    wait_for_images,
 )
 
 pytestmark = pytest.mark.browser
@@ -141,19 +142,6 @@ def click_nav(page: Page, title: str) -> None:
 def wait_for_page(page: Page, title: str) -> None:
     expect(page.locator(f"{MAIN} h1").first).to_have_text(PAGE_HEADINGS[title], timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
-
-
-def wait_for_images(page: Page) -> None:
-    """Wait until every image of the main block has loaded (and none is broken).
-
-    Before a session leaves a page: Streamlit serves st.image files only while the page that
-    shows them is current, so an image still loading when the session moves on answers 404.
-    """
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stMain"] img')]
-            .every(img => img.complete && img.naturalWidth > 0)""",
-        timeout=APP_TIMEOUT_MS,
-    )
 
 
 def job_in_url(page: Page) -> str | None:
