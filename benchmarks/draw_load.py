@@ -5,8 +5,10 @@
 Each of N sessions (one Chromium, one context each, driven concurrently with Playwright's async API)
 draws a "1", waits for "Prediction:", presses Clear, and does it again, `cycles` times, all at once.
 With two or more cores the server runs on one and the browsers on the others, so the browsers'
-rendering does not count as server time. A short deep_cnn run is trained for the server's store.
-Measures, never asserts; alone, it rewrites its own section of docs/benchmarks.md.
+rendering does not count as server time. Twenty browsers on one core are slower than the server,
+so the same rounds run again with sessions that speak Streamlit's websocket protocol
+(`benchmarks.stream_session`): the server alone. A short deep_cnn run is trained for the server's
+store. Measures, never asserts; alone, it rewrites its own section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -170,6 +172,8 @@ class Browse:
     rss_before_mib: float
     peak_rss_mib: float
     rss_after_mib: float
+    server_share: float  # of its core, while the sessions browsed
+    browser_cores_busy: float | None
     load_before: str
     load_after: str
 
@@ -420,13 +424,18 @@ async def draw_round(browser: Browser, server: Server, sessions: int, cycles: in
     )
 
 
-async def browse_round(browser: Browser, server: Server, sessions: int, rounds: int = BROWSE_ROUNDS) -> Browse:
+async def browse_round(
+    browser: Browser, server: Server, sessions: int, cores: Cores, rounds: int = BROWSE_ROUNDS
+) -> Browse:
     """`sessions` sessions visiting every page at once, `rounds` times, watching the server's memory."""
     pid, load_before = server.process.pid, load_average()
     rss_before = rss_mib(pid)
     reset_peak_rss(pid)
     pages = await asyncio.gather(*(open_session(browser, server.url) for _ in range(sessions)))
+    cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
     results = await asyncio.gather(*(visit_every_page(page, rounds) for page in pages))
+    server_share = (cpu_seconds(pid) - cpu_before) / (time.perf_counter() - started)
+    browser_cores_busy = busy_fraction(cores_before, core_times(), cores.browsers)
     peak = rss_mib(pid, "VmHWM")
     alive = server.alive()
     await asyncio.gather(*(page.context.close() for page in pages))
@@ -443,6 +452,8 @@ async def browse_round(browser: Browser, server: Server, sessions: int, rounds: 
         rss_before_mib=rss_before,
         peak_rss_mib=peak,
         rss_after_mib=rss_mib(pid),
+        server_share=server_share,
+        browser_cores_busy=browser_cores_busy,
         load_before=load_before,
         load_after=load_average(),
     )
@@ -584,18 +595,25 @@ def run(
         server = start_server(runs_dir, cores.server)
         try:
             with pinned_to(cores.browsers), Chromium() as chromium:
-                # Warm-up: the model's first load and its one compiled forward pass are not measured.
-                chromium.run(draw_round(chromium.browser, server, 1, 1, cores))
-                yield from draw_table_header()
-                for sessions in session_counts:
-                    yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, cores)))
-                yield from server_alone_header()
-                for sessions in session_counts:
-                    yield server_alone_row(chromium.run(server_alone_round(server, sessions, cycles, cores)))
-                if browse_sessions:
-                    yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions)))
+                yield from rounds(chromium, server, cores, session_counts, cycles, browse_sessions)
         finally:
             stop_process_group(server.process)
+
+
+def rounds(
+    chromium: Chromium, server: Server, cores: Cores, session_counts: Sequence[int], cycles: int, browse_sessions: int
+) -> Iterator[str]:
+    """Browsers drawing, the server alone, then browsers browsing: each table's lines as its rounds finish."""
+    # Warm-up: the model's first load and its one compiled forward pass are not measured.
+    chromium.run(draw_round(chromium.browser, server, 1, 1, cores))
+    yield from draw_table_header()
+    for sessions in session_counts:
+        yield draw_row(chromium.run(draw_round(chromium.browser, server, sessions, cycles, cores)))
+    yield from server_alone_header()
+    for sessions in session_counts:
+        yield server_alone_row(chromium.run(server_alone_round(server, sessions, cycles, cores)))
+    if browse_sessions:
+        yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions, cores)))
 
 
 def intro_lines(cores: Cores, cycles: int) -> list[str]:
@@ -611,7 +629,9 @@ def intro_lines(cores: Cores, cycles: int) -> list[str]:
         "at once. Seconds are the page's own clock from the stroke's mouse-up to \"Prediction:\" in the page; "
         "they include the canvas's 200 ms wait for the end of a stroke before it sends. Server CPU is its "
         "user + system time (/proc/<pid>/stat) over the round divided by the strokes, each stroke's Clear "
-        "included. The machine is shared: the load averages (1, 5, 15 min) show how busy it was.\n",
+        "included; server CPU / wall is the share of its core it used. Browser CPU counts Chromium, "
+        "Playwright's driver and this harness. A core's busy share counts anyone's work: the machine is "
+        "shared, and the load averages (1, 5, 15 min) show how busy the other engineers kept it.\n",
     ]
 
 
@@ -664,8 +684,10 @@ def percent(fraction: float | None) -> str:
 
 def browse_lines(result: Browse) -> list[str]:
     lines = [
-        f"\n{result.sessions} sessions visiting every page at once, {BROWSE_ROUNDS} rounds each "
-        f"(load average {result.load_before} → {result.load_after}):\n",
+        f"\n{result.sessions} sessions visiting every page at once, {BROWSE_ROUNDS} rounds each; seconds from the "
+        f"click in the navigation to the page rendered with its script run finished. The server used "
+        f"{result.server_share:.0%} of its core meanwhile, the browsers' cores were "
+        f"{percent(result.browser_cores_busy)} busy (load average {result.load_before} → {result.load_after}):\n",
         "| page | visits | median s | p95 s |",
         "| --- | --- | --- | --- |",
     ]
