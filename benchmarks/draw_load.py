@@ -313,14 +313,12 @@ async def wait_for_app(page: Page) -> None:
 
 
 async def open_session(browser: Browser, url: str) -> Page:
-    """A new browser context (its own Streamlit session) on Home, with the store's only run loaded."""
+    """A new browser context (its own Streamlit session) on Home; the store's only run is every visitor's default."""
     context = await browser.new_context(viewport=VIEWPORT)
     context.set_default_timeout(PAGE_TIMEOUT_MS)
     page = await context.new_page()
     await page.goto(url)
     await page.locator(f"{MAIN} h1").first.wait_for()
-    await wait_for_app(page)
-    await page.locator(SIDEBAR).get_by_role("button", name="Load run").click()
     alert = page.locator(SIDEBAR).locator('[data-testid="stAlert"]').filter(has_text="Active model:")
     await alert.wait_for()
     await wait_for_app(page)
@@ -404,18 +402,23 @@ async def ready_to_draw(browser: Browser, url: str) -> Page:
 async def draw_round(browser: Browser, server: Server, sessions: int, cycles: int, cores: Cores) -> DrawRound:
     """`sessions` sessions on the Draw page, then all drawing and clearing at once."""
     pages = await asyncio.gather(*(ready_to_draw(browser, server.url) for _ in range(sessions)))
+    result = await measured_round(server, cores, [draw_and_clear(page, cycles) for page in pages])
+    await asyncio.gather(*(page.context.close() for page in pages))
+    return result
+
+
+async def measured_round(server: Server, cores: Cores, sessions: list) -> DrawRound:
+    """Run every session's draw-and-clear coroutine at once, measuring the server and the clients' CPU."""
     pid, load_before = server.process.pid, load_average()
     cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
-    browser_cpu_before = tree_cpu_seconds(os.getpid())
-    per_session = await asyncio.gather(*(draw_and_clear(page, cycles) for page in pages))
+    client_cpu_before = tree_cpu_seconds(os.getpid())
+    per_session = await asyncio.gather(*sessions)
     wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
-    browser_cpu = tree_cpu_seconds(os.getpid()) - browser_cpu_before
-    await asyncio.gather(*(page.context.close() for page in pages))
     return DrawRound(
-        sessions=sessions,
+        sessions=len(sessions),
         strokes=[stroke for strokes in per_session for stroke in strokes],
         server_cpu_seconds=cpu_after - cpu_before,
-        browser_cpu_seconds=browser_cpu,
+        browser_cpu_seconds=tree_cpu_seconds(os.getpid()) - client_cpu_before,
         wall_seconds=wall,
         server_core_busy=busy_fraction(cores_before, cores_after, cores.server),
         browser_cores_busy=busy_fraction(cores_before, cores_after, cores.browsers),
@@ -520,24 +523,9 @@ async def stream_draw_and_clear(drawer: StreamDrawer, cycles: int) -> list[Strok
 async def server_alone_round(server: Server, sessions: int, cycles: int, cores: Cores) -> DrawRound:
     """As `draw_round`, with sessions that speak Streamlit's websocket protocol instead of browsers."""
     drawers = await asyncio.gather(*(stream_drawer(server.url) for _ in range(sessions)))
-    pid, load_before = server.process.pid, load_average()
-    cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
-    client_cpu_before = tree_cpu_seconds(os.getpid())
-    per_session = await asyncio.gather(*(stream_draw_and_clear(drawer, cycles) for drawer in drawers))
-    wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
-    client_cpu = tree_cpu_seconds(os.getpid()) - client_cpu_before
+    result = await measured_round(server, cores, [stream_draw_and_clear(drawer, cycles) for drawer in drawers])
     await asyncio.gather(*(drawer.session.close() for drawer in drawers))
-    return DrawRound(
-        sessions=sessions,
-        strokes=[stroke for strokes in per_session for stroke in strokes],
-        server_cpu_seconds=cpu_after - cpu_before,
-        browser_cpu_seconds=client_cpu,
-        wall_seconds=wall,
-        server_core_busy=busy_fraction(cores_before, cores_after, cores.server),
-        browser_cores_busy=busy_fraction(cores_before, cores_after, cores.browsers),
-        load_before=load_before,
-        load_after=load_average(),
-    )
+    return result
 
 
 # ---- the report ----------------------------------------------------------------------------------
