@@ -7,12 +7,11 @@ Plotly's library (megabytes of JavaScript) is not loaded on the page's first str
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 
 import numpy as np
-from PIL import Image
+
+from dashboard.inline_images import png_data_uri
 
 PREDICTED_COLOUR, OTHER_COLOUR = "#3b5bdb", "#adb5bd"  # as charts.probability_bars
 PREVIEW_SIZE = 140
@@ -32,14 +31,6 @@ STYLE = f"""<style>
 .dl-digits {{ display: flex; gap: 0.5rem; font-size: 0.875rem; }}
 .dl-digits span {{ flex: 1; text-align: center; }}
 </style>"""
-
-
-def png_data_uri(image: np.ndarray) -> str:
-    """A float image in [0, 1] (or uint8) as an inline PNG: no separate file for the browser to fetch."""
-    pixels = image if image.dtype == np.uint8 else (np.clip(image, 0.0, 1.0) * 255).round().astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def probability_bars(probabilities: np.ndarray) -> str:

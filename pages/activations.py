@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.analysis.inspection import layer_activations
 from dashboard import charts, state
+from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
 
 RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at during inference
@@ -34,7 +35,7 @@ else:
 
 activations = layer_activations(model, image[None])
 input_column, output_column = st.columns([1, 3])
-input_column.image(image, width=160, caption=caption, clamp=True)
+input_column.image(png_data_uri(image), width=160, caption=caption)
 with output_column:
     probabilities = activations[model.layers[-1].name][0]
     st.markdown(f"**Output:** predicted **{int(np.argmax(probabilities))}** ({probabilities.max():.1%})")

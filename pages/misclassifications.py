@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.analysis.evaluation import misclassified
 from dashboard import charts, state
+from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
 
 GALLERY_COLUMNS = 8
@@ -34,7 +35,7 @@ def show_selected(index: int) -> None:
     """The chosen image large, with its probability bars."""
     label, predicted = int(evaluation.labels[index]), int(evaluation.predictions[index])
     image_column, bars_column = st.columns([1, 3])
-    image_column.image(data.x_test[index], width=160, caption=f"test image #{index}")
+    image_column.image(png_data_uri(data.x_test[index]), width=160, caption=f"test image #{index}")
     with bars_column:
         st.markdown(f"**true {label} · predicted {predicted}** ({evaluation.confidences[index]:.1%})")
         figure = charts.probability_bars(evaluation.probabilities[index], true_label=label, height=220)
@@ -49,7 +50,7 @@ def gallery(page_indices: np.ndarray, key_prefix: str) -> None:
         for column, index in zip(columns, page_indices[start : start + GALLERY_COLUMNS], strict=False):
             label, predicted = int(evaluation.labels[index]), int(evaluation.predictions[index])
             mark = "✓" if label == predicted else "✗"
-            column.image(data.x_test[index], width="stretch")
+            column.image(png_data_uri(data.x_test[index]), width="stretch")
             column.caption(f"{mark} true **{label}** → **{predicted}** · {evaluation.confidences[index]:.0%}")
             if column.button("Inspect", key=f"{key_prefix}_{index}"):
                 st.session_state[state.SELECTED_TEST_INDEX_KEY] = int(index)

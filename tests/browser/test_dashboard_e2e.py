@@ -246,6 +246,20 @@ def test_misclassification_filter_changes_gallery(app, quick_run):
     screenshot(page, "30-misclassifications-true-8")
 
 
+def test_gallery_images_are_inline_so_leaving_early_breaks_none(app, quick_run):
+    """Streamlit drops an st.image file when its script run ends: a fetched one would answer 404."""
+    page = app.page
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    go_to_page(page, "Misclassifications")
+    images = page.locator(f"{MAIN} img")
+    expect(images.nth(15)).to_be_attached()  # the random sample alone has 16
+    sources = images.evaluate_all("images => images.map(image => image.src)")
+    assert all(source.startswith("data:image/png;base64,") for source in sources)
+    go_to_page(page, "Weights")  # at once, without waiting for anything to load
+    app.check()
+
+
 # ---- 5. load an older run ------------------------------------------------------------------------
 
 
