@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
@@ -108,6 +109,14 @@ def sidebar_success(at: AppTest) -> str:
 def charts(at: AppTest, area=None) -> dict:
     """Plotly charts of the area (default: the main area) by key, as parsed figure specs."""
     return {chart.key: json.loads(chart.proto.spec) for chart in (area or at.main).get("plotly_chart")}
+
+
+def vega_charts(at: AppTest, area=None) -> dict:
+    """Altair charts of the area (default: the main area) by key, as (spec, the chart's data)."""
+    return {
+        chart.key: (json.loads(chart.proto.spec), convert_arrow_bytes_to_pandas_df(chart.proto.datasets[0].data.data))
+        for chart in (area or at.main).get("vega_lite_chart")
+    }
 
 
 def plotly_array(value) -> np.ndarray:
@@ -304,16 +313,18 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     assert config_table.loc["hidden_units", "value"] == "[16]"
     assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
 
-    # Per-class metrics: the report table, the bars and the confusion heatmap in both views.
+    # Per-class metrics: the report table, the bars, the clickable confusion matrix in both views.
     go(at, "class_metrics")
     report = at.main.dataframe[0].value
     assert list(report.index) == [str(d) for d in range(10)] + ["macro avg", "weighted avg"]
     assert report.loc["weighted avg", "support"] == 1000
     assert report.loc["macro avg", "recall"] == pytest.approx(run.test_accuracy)  # 100 per class
     figures = charts(at)
-    assert {"class_bars", "confusion"} <= set(figures)
+    assert "class_bars" in figures
     assert figures["class_bars"]["data"][0]["type"] == "bar"
-    counts = plotly_array(figures["confusion"]["data"][0]["z"])
+    spec, cells = vega_charts(at)["confusion"]
+    assert [param["name"] for param in spec["params"]] == ["cell"]  # clicking a cell selects it
+    counts = cells.pivot(index="true", columns="predicted", values="count").to_numpy()
     assert counts.shape == (10, 10) and counts.sum() == 1000
     assert np.trace(counts) == round(run.test_accuracy * 1000)
     errors = {m.label: m.value for m in at.main.metric}["Errors"]
@@ -321,9 +332,31 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     at.button_group(key="confusion_view").set_value("row-normalised")
     at.run()
     assert_no_exception(at)
-    shares = plotly_array(charts(at)["confusion"]["data"][0]["z"])
+    _, cells = vega_charts(at)["confusion"]
+    shares = cells.pivot(index="true", columns="predicted", values="share").to_numpy()
     np.testing.assert_allclose(shares.sum(axis=1), 1.0, atol=1e-6)
     np.testing.assert_allclose(shares, counts / counts.sum(axis=1, keepdims=True))
+    assert cells["label"].iloc[0].endswith("%")
+
+    # The drill-down: a cell's images (the same cells a click picks in the browser).
+    true_digit, predicted_digit = np.unravel_index(np.argmax(counts - np.diag(np.diag(counts))), counts.shape)
+    at.selectbox(key="cell_true").set_value(int(true_digit))
+    at.selectbox(key="cell_predicted").set_value(int(predicted_digit))
+    at.run()
+    assert_no_exception(at)
+    in_cell = int(counts[true_digit, predicted_digit])
+    assert f"{in_cell} test images of a {true_digit} predicted as {predicted_digit} (misclassified)." in captions(at)
+    cell_captions = [c for c in captions(at) if c.startswith("✗ true")]
+    assert len(cell_captions) == min(in_cell, 32)
+    assert all(c.startswith(f"✗ true **{true_digit}** → **{predicted_digit}**") for c in cell_captions)
+    at.selectbox(key="cell_predicted").set_value(int(true_digit))  # the diagonal: least confident correct first
+    at.run()
+    assert_no_exception(at)
+    assert at.radio(key="cell_sort_diagonal").value == "least confident first"
+    diagonal_captions = [c for c in captions(at) if c.startswith("✓ true")]
+    assert len(diagonal_captions) == min(int(counts[true_digit, true_digit]), 32)
+    confidences = [int(re.search(r"· (\d+)%", c).group(1)) for c in diagonal_captions]
+    assert confidences == sorted(confidences)
     assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
 
     # Misclassifications: gallery, filters, Inspect.

@@ -6,7 +6,7 @@ import weakref
 import numpy as np
 import pytest
 
-from core.analysis.evaluation import Evaluation, evaluate, misclassified, most_confused_pairs
+from core.analysis.evaluation import Evaluation, confusion_cell, evaluate, misclassified, most_confused_pairs
 from core.analysis.inspection import (
     class_preference,
     compiled_forward,
@@ -66,6 +66,18 @@ def test_misclassified_filters_and_sorts_by_confidence(hand_case):
     assert misclassified(hand_case, true_class=2).tolist() == [7, 6]
     assert misclassified(hand_case, predicted_class=1).tolist() == [2]
     assert misclassified(hand_case, true_class=1).tolist() == []
+
+
+def test_a_confusion_cell_holds_exactly_its_images_sorted_by_confidence(hand_case):
+    assert confusion_cell(hand_case, 2, 3, most_confident_first=True).tolist() == [7, 6]  # 0.99, 0.5
+    assert confusion_cell(hand_case, 2, 3, most_confident_first=False).tolist() == [6, 7]
+    # The diagonal: the digit's correct images, least confident (the near misses) first.
+    assert confusion_cell(hand_case, 0, 0, most_confident_first=False).tolist() == [1, 0]  # 0.8, 0.9
+    assert confusion_cell(hand_case, 3, 0, most_confident_first=True).tolist() == []
+    for true in range(4):
+        for predicted in range(4):
+            cell = confusion_cell(hand_case, true, predicted, most_confident_first=True)
+            assert len(cell) == hand_case.confusion[true, predicted]
 
 
 def test_most_confused_pairs(hand_case):

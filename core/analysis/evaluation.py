@@ -109,6 +109,18 @@ def misclassified(
     return indices[order]
 
 
+def confusion_cell(evaluation: Evaluation, true_class: int, predicted_class: int, most_confident_first: bool) -> np.ndarray:
+    """Indices of the test images in one cell of the confusion matrix, sorted by confidence.
+
+    Off the diagonal these are one kind of mistake; on it, the images of a digit the model got
+    right, which are worth a look least confident first (the near misses).
+    """
+    in_cell = (evaluation.labels == true_class) & (evaluation.predictions == predicted_class)
+    indices = np.flatnonzero(in_cell)
+    order = np.argsort(evaluation.confidences[indices], kind="stable")
+    return indices[order[::-1] if most_confident_first else order]
+
+
 @dataclass(frozen=True)
 class ConfusedPair:
     """An off-diagonal cell of the confusion matrix: `count` images of `true` predicted as `predicted`."""
