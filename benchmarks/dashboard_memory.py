@@ -118,18 +118,10 @@ def report(results: dict[str, dict]) -> list[str]:
     return lines
 
 
-def replace_section(report: Path, lines: list[str]) -> None:
-    """Put this section into an existing docs/benchmarks.md in place of its previous figures."""
-    text = report.read_text(encoding="utf-8") if report.exists() else ""
-    before = text.split(f"\n{SECTION_HEADING}", 1)[0].rstrip("\n")
-    after = text.split(f"\n{SECTION_HEADING}", 1)[1] if SECTION_HEADING in text else ""
-    rest = after[after.find("\n## ") :] if "\n## " in after else ""
-    report.write_text(before + "\n" + "\n".join(lines) + "\n" + rest, encoding="utf-8")
-
-
 if __name__ == "__main__":
+    from benchmarks.report_sections import write_section
     from benchmarks.run import REPORT, machine_description
 
     section = [*run(), f"\nMeasured alone (`python -m benchmarks.dashboard_memory`): {machine_description()}"]
     print("\n".join(section))
-    replace_section(REPORT, section)
+    write_section(REPORT, SECTION_HEADING, section)

@@ -31,6 +31,7 @@ import numpy as np
 from playwright.async_api import Browser, Page, async_playwright, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
+from benchmarks.report_sections import write_section
 from benchmarks.stream_session import StreamSession, canvas_state, element, elements, shows_text
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
@@ -695,16 +696,6 @@ def core_list(cpus: set[int] | None) -> str:
     return ",".join(str(cpu) for cpu in sorted(cpus or ()))
 
 
-def replace_section(report: str, section: list[str]) -> str:
-    """The report with this module's section replaced (or appended): from its heading to the next "## "."""
-    lines = report.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(SECTION_HEADING)), None)
-    if start is None:
-        return report.rstrip("\n") + "\n\n" + "\n".join(section) + "\n"
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    return "\n".join([*lines[:start], *section, *lines[end:]]) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.run import machine_description  # imports TensorFlow, as the training here does anyway
 
@@ -718,8 +709,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in run(None, args.sessions, args.cycles, args.browse_sessions):
         print(line, flush=True)
         section.append(line)
-    REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(replace_section(REPORT.read_text() if REPORT.exists() else "# Benchmarks\n", section))
+    write_section(REPORT, SECTION_HEADING, section)
     print(f"\nwritten to {REPORT}")
     return 0
 
