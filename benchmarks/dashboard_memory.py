@@ -119,8 +119,8 @@ def report(results: dict[str, dict]) -> list[str]:
 
 
 if __name__ == "__main__":
-    from benchmarks.report_sections import write_section
-    from benchmarks.run import REPORT, machine_description
+    from benchmarks.report_sections import REPORT, write_section
+    from benchmarks.run import machine_description
 
     section = [*run(), f"\nMeasured alone (`python -m benchmarks.dashboard_memory`): {machine_description()}"]
     print("\n".join(section))

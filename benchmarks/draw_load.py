@@ -31,7 +31,7 @@ import numpy as np
 from playwright.async_api import Browser, Page, async_playwright, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
-from benchmarks.report_sections import write_section
+from benchmarks.report_sections import REPORT, write_section
 from benchmarks.stream_session import StreamSession, canvas_state, element, elements, shows_text
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
@@ -47,7 +47,6 @@ from dashboard.server_process import (
     wait_for_health,
 )
 
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 SECTION_HEADING = "## 7–8. Many people at once: drawing, then browsing"
 
 SESSION_COUNTS = (1, 5, 10, 20)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
 
 def replace_section(report: str, heading: str, section: list[str]) -> str:
     """`report` with the section that starts at `heading` replaced by `section` (appended when absent).

@@ -21,11 +21,11 @@ import keras
 import tensorflow as tf
 
 from benchmarks import model_speed
+from benchmarks.report_sections import REPORT
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
 from core.training import train
 
-REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 ARCHS = ("mlp", "cnn", "fast_cnn", "deep_cnn")
 RECIPES = {
     "fast_cnn (speed recipe)": TrainConfig.for_arch("fast_cnn"),
