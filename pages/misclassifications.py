@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis.evaluation import misclassified
+from core.disputed_labels import DISPUTED_NOTE, disputed_test_indices
 from dashboard import charts, state
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
@@ -17,6 +18,13 @@ active = state.require_active_model()
 evaluation = active.evaluation()
 data, _ = state.load_data()
 digits = ["all", *range(10)]
+disputed = disputed_test_indices(data)  # label issues: human raters disputed these test labels
+
+
+def disputed_suffix(index: int) -> str:
+    """A "label disputed" mark for the human-disputed test labels (Northcutt et al. 2021), else nothing."""
+    return f" · *{DISPUTED_NOTE}*" if int(index) in disputed else ""
+
 
 left, middle, right = st.columns(3)
 true_class = left.selectbox("True digit", digits, key="filter_true")
@@ -37,7 +45,9 @@ def show_selected(index: int) -> None:
     image_column, bars_column = st.columns([1, 3])
     image_column.image(png_data_uri(data.x_test[index]), width=160, caption=f"test image #{index}")
     with bars_column:
-        st.markdown(f"**true {label} · predicted {predicted}** ({evaluation.confidences[index]:.1%})")
+        st.markdown(
+            f"**true {label} · predicted {predicted}** ({evaluation.confidences[index]:.1%})" + disputed_suffix(index)
+        )
         figure = charts.probability_bars(evaluation.probabilities[index], true_label=label, height=220)
         st.plotly_chart(figure, key="selected_probabilities")
         st.caption("Green outline: the true digit. Open **Activations** to see this image layer by layer.")
@@ -51,7 +61,10 @@ def gallery(page_indices: np.ndarray, key_prefix: str) -> None:
             label, predicted = int(evaluation.labels[index]), int(evaluation.predictions[index])
             mark = "✓" if label == predicted else "✗"
             column.image(png_data_uri(data.x_test[index]), width="stretch")
-            column.caption(f"{mark} true **{label}** → **{predicted}** · {evaluation.confidences[index]:.0%}")
+            column.caption(
+                f"{mark} true **{label}** → **{predicted}** · {evaluation.confidences[index]:.0%}"
+                + disputed_suffix(index)
+            )
             if column.button("Inspect", key=f"{key_prefix}_{index}"):
                 st.session_state[state.SELECTED_TEST_INDEX_KEY] = int(index)
 
