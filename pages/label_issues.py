@@ -70,10 +70,11 @@ def closer_look_ui(issues: LabelIssues, images: np.ndarray, index: int, disputed
     st.caption("Green outline: the given label. Select a row of the table to look at another image.")
 
 
-def download_ui(issues: LabelIssues, disputed: frozenset[int], file_name: str, key: str) -> None:
+def download_ui(issues: LabelIssues, disputed: frozenset[int], file_name: str, label: str, key: str) -> None:
+    """Every image of the set, worst first (no thumbnails), as CSV."""
     csv = suspects_table(issues, None, disputed).to_csv(index=False)
     st.download_button(
-        "Download the ranking (CSV)",
+        label,
         csv,
         file_name=file_name,
         mime="text/csv",
@@ -172,7 +173,7 @@ def training_result_ui() -> None:
     )
     index = suspects_ui(issues, data.x_train, frozenset(), "train")
     closer_look_ui(issues, data.x_train, index, frozenset(), "training")
-    download_ui(issues, frozenset(), "label-issues-train.csv", "train_csv")
+    download_ui(issues, frozenset(), "label-issues-train.csv", "Download the training-set ranking (CSV)", "train_csv")
 
 
 def training_set_ui(train_count: int) -> None:
@@ -211,6 +212,6 @@ with top_right:
     disputed_ui(issues, disputed)
 index = suspects_ui(issues, data.x_test, disputed, "test")
 closer_look_ui(issues, data.x_test, index, disputed, "test")
-download_ui(issues, disputed, "label-issues-test.csv", "test_csv")
+download_ui(issues, disputed, "label-issues-test.csv", "Download the ranking (CSV)", "test_csv")
 
 training_set_ui(len(data.y_train))

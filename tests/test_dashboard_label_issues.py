@@ -164,7 +164,8 @@ def test_the_training_set_is_ranked_on_a_budget(monkeypatch, runs, sample_data):
     assert train_table["index"].max() < 500  # the first 500 training images only
     assert (train_table["given label"] == sample_data.y_train[train_table["index"]]).all()
     assert train_table["quality score"].is_monotonic_increasing
-    assert len(at.main.get("download_button")) == 2
+    labels = [button.proto.label for button in at.main.get("download_button")]
+    assert labels == ["Download the ranking (CSV)", "Download the training-set ranking (CSV)"]
 
 
 def test_the_training_set_job_can_be_cancelled(monkeypatch, runs):

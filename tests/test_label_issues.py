@@ -111,7 +111,7 @@ def test_suspects_table_rows_worst_first_with_disputed_mark():
     first = table.iloc[0]
     assert (first["rank"], first["index"], first["given label"], first["predicted"]) == (1, 42, 8, 2)
     assert bool(first["label disputed"]) and bool(first["flagged"])
-    assert first["top 3"].startswith("2 90%")
+    assert first["top 3"].startswith("2 (90%) · ")
     assert first["top 1 class"] == 2 and first["top 1 probability"] == pytest.approx(0.9)
     assert not table["label disputed"].iloc[1:].any()
     assert table["quality score"].is_monotonic_increasing

@@ -146,5 +146,5 @@ def suspects_table(
 
 
 def top3_text(classes: np.ndarray, probabilities: np.ndarray) -> str:
-    """E.g. "7 92% · 1 6% · 9 1%"."""
-    return " · ".join(f"{int(c)} {p:.0%}" for c, p in zip(classes, probabilities, strict=True))
+    """E.g. "7 (92%) · 1 (6%) · 9 (1%)"."""
+    return " · ".join(f"{int(c)} ({p:.0%})" for c, p in zip(classes, probabilities, strict=True))
