@@ -120,13 +120,16 @@ def budget_ui(train_count: int) -> None:
     if start:
         budget = Budget(images=int(count), epochs=int(epochs), folds=int(folds))
         data, _ = state.load_data()
+        jobs = state.out_of_sample_jobs()
+        before = jobs.get(data, budget)
         try:
-            state.out_of_sample_jobs().start(data, budget)
+            job = jobs.start(data, budget)
         except ConfigError as error:
             st.error(str(error))
             return
         st.session_state[BUDGET_KEY] = budget
-        st.session_state.setdefault(STARTED_KEY, set()).add(budget)
+        if job is not before:  # this session started it (joining another visitor's job gives no cancel)
+            st.session_state.setdefault(STARTED_KEY, set()).add(budget)
 
 
 def training_job_status():

@@ -178,3 +178,18 @@ def test_the_training_set_job_can_be_cancelled(monkeypatch, runs):
     press(at, "Cancel")
     wait_for(at, lambda at: any("Cancelled" in w for w in texts(at.main.warning)), seconds=60)
     assert len(tables(at)) == 1  # no training-set table
+
+
+def test_a_second_visitor_joins_a_running_job_without_control_over_it(monkeypatch, runs):
+    root, ids = runs
+    first, second = start_app(monkeypatch, root), start_app(monkeypatch, root)
+    for at in (first, second):
+        load_run(at, ids["alpha"])
+        go(at, PAGE)
+    start_budget(first, images=4000, epochs=8, folds=3)
+    start_budget(second, images=4000, epochs=8, folds=3)  # the same budget: the same job, not a second one
+    assert any(p.proto.text.startswith("Fold ") for p in second.main.get("progress"))
+    assert "Another visitor started this computation; its result will show here too." in texts(second.main.caption)
+    assert "Cancel" not in [b.label for b in second.main.button]
+    press(first, "Cancel")
+    wait_for(second, lambda at: any("Cancelled" in w for w in texts(at.main.warning)), seconds=60)

@@ -18,10 +18,13 @@ import pandas as pd
 from cleanlab.filter import find_label_issues
 from cleanlab.rank import get_label_quality_scores
 
-# cleanlab's label-quality scores, each in [0, 1], low = the given label is likely wrong.
-# Measured on full MNIST with fast_cnn (recipe defaults, seeds 0 and 1; see the report in
-# tests/test_label_issues_full_mnist.py): how many of the 15 human-disputed test labels fall among
-# the 100 lowest scores. self_confidence (the probability of the given label) found the most.
+# cleanlab's label-quality scores, each in [0, 1], low = the given label is likely wrong. Measured on
+# full MNIST, how many of the 15 human-disputed test labels fall among the 100 lowest scores:
+#   fast_cnn (recipe defaults) seeds 0 / 1 / 2 (99.06 / 99.13 / 99.04 %):
+#     self_confidence 12 / 15 / 13, normalized_margin 12 / 15 / 13, confidence_weighted_entropy 10 / 10 / 12;
+#   the three averaged as an ensemble (99.20 %): 15, 15 and 14.
+# (adjust_pred_probs changed nothing.) self_confidence, the probability the model gives the given
+# label, ties for the most and is the plainest to explain, so it is the default.
 METHODS = ("self_confidence", "normalized_margin", "confidence_weighted_entropy")
 DEFAULT_METHOD = "self_confidence"
 TOP_K = 3  # the model's top classes shown per suspect
