@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from core import disputed_labels
 from core.analysis.evaluation import Evaluation
 from core.data import MnistData
-from core.disputed_labels import DISPUTED_NOTE, disputed_test_indices
 from dashboard import charts, state
 from dashboard.inline_images import png_data_uri
 
@@ -33,12 +33,17 @@ def caption_of(index: int, evaluation: Evaluation, disputed: frozenset[int]) -> 
     label, predicted = int(evaluation.labels[index]), int(evaluation.predictions[index])
     mark = "✓" if label == predicted else "✗"
     caption = f"{mark} true **{label}** → **{predicted}** · {evaluation.confidences[index]:.0%}"
-    return f"{caption} · :orange[{DISPUTED_NOTE}]" if index in disputed else caption
+    return caption + disputed_mark(index, disputed)
+
+
+def disputed_mark(index: int, disputed: frozenset[int]) -> str:
+    """ " · label disputed" (in orange) for a test label human raters disputed, else nothing."""
+    return f" · :orange[{disputed_labels.DISPUTED_NOTE}]" if int(index) in disputed else ""
 
 
 def grid(indices: np.ndarray, evaluation: Evaluation, data: MnistData, key_prefix: str) -> None:
     """The images in rows of COLUMNS, each with its caption and an Inspect button."""
-    disputed = disputed_test_indices(data)
+    disputed = disputed_labels.disputed_test_indices(data)
     for start in range(0, len(indices), COLUMNS):
         for column, index in zip(st.columns(COLUMNS), indices[start : start + COLUMNS], strict=False):
             column.image(png_data_uri(data.x_test[index]), width="stretch")
@@ -64,8 +69,8 @@ def selected_image(evaluation: Evaluation, data: MnistData) -> None:
     image_column, bars_column = st.columns([1, 3])
     image_column.image(png_data_uri(data.x_test[index]), width=160, caption=f"test image #{index}")
     with bars_column:
-        disputed = f" · :orange[{DISPUTED_NOTE}]" if index in disputed_test_indices(data) else ""
-        st.markdown(f"**true {label} · predicted {predicted}** ({evaluation.confidences[index]:.1%}){disputed}")
+        mark = disputed_mark(index, disputed_labels.disputed_test_indices(data))
+        st.markdown(f"**true {label} · predicted {predicted}** ({evaluation.confidences[index]:.1%}){mark}")
         figure = charts.probability_bars(evaluation.probabilities[index], true_label=label, height=220)
         st.plotly_chart(figure, key="selected_probabilities")
         st.caption("Green outline: the true digit. Open **Activations** to see this image layer by layer.")

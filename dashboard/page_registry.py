@@ -57,6 +57,14 @@ PAGES: tuple[PageSpec, ...] = (
         "confidence.",
     ),
     PageSpec(
+        "label_issues.py",
+        "Label issues",
+        ":material/label_off:",
+        "Label issues",
+        "the test images (and, on demand, training images) whose given label is most likely wrong, ranked by "
+        "cleanlab, with the human-disputed MNIST labels marked.",
+    ),
+    PageSpec(
         "weights.py",
         "Weights",
         ":material/grid_on:",

@@ -14,9 +14,11 @@ import streamlit as st
 from core.adapters import AdaptedModel, load_user_model
 from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
+from core.analysis.label_issues import LabelIssues, rank_label_issues
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
+from core.label_issue_jobs import OutOfSampleJobs
 from core.record import RunRecord
 from core.runs import DamagedRun, RunInfo, RunStore
 from dashboard.page_registry import HOME
@@ -218,3 +220,27 @@ def require_active_model() -> ActiveModel:
         st.page_link(HOME.path, label="Go to Home", icon=":material/home:")
         st.stop()
     return active
+
+
+# ---- label issues ----
+
+
+@st.cache_resource(max_entries=16, show_spinner="Ranking the test labels…")
+def _test_label_issues(model_key: str, data_description: str, _evaluation: Evaluation) -> LabelIssues:
+    return rank_label_issues(_evaluation.labels, _evaluation.probabilities)
+
+
+def label_issues_of(active: ActiveModel) -> LabelIssues:
+    """cleanlab's ranking of the test labels under the active model, once per model and data.
+
+    The test set is out of sample for every model here (none trains on it), so its evaluation's
+    probabilities serve as they are.
+    """
+    data, _ = load_data()
+    return _test_label_issues(active.key, data.description, active.evaluation())
+
+
+@st.cache_resource
+def out_of_sample_jobs() -> OutOfSampleJobs:
+    """Training-set label issues per (data, budget), server-wide: they depend on no visitor's model."""
+    return OutOfSampleJobs()

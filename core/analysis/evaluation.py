@@ -109,7 +109,9 @@ def misclassified(
     return indices[order]
 
 
-def confusion_cell(evaluation: Evaluation, true_class: int, predicted_class: int, most_confident_first: bool) -> np.ndarray:
+def confusion_cell(
+    evaluation: Evaluation, true_class: int, predicted_class: int, most_confident_first: bool
+) -> np.ndarray:
     """Indices of the test images in one cell of the confusion matrix, sorted by confidence.
 
     Off the diagonal these are one kind of mistake; on it, the images of a digit the model got
