@@ -63,6 +63,14 @@ def embedding_scatter(
     Clicking picks a point (shift-click adds more), dragging draws a box: the page shows the
     picked digits below the chart.
     """
+    tooltip = [
+        alt.Tooltip("image:N"),
+        alt.Tooltip("index:Q", title="test image"),
+        alt.Tooltip("digit:N", title="true digit"),
+        alt.Tooltip("predicted:Q", title="predicted"),
+    ]
+    if frame["note"].astype(bool).any():  # a disputed label in the sample (full MNIST only)
+        tooltip.append(alt.Tooltip("note:N", title="note"))
     axis = alt.Axis(labels=False, ticks=False, title=None, grid=False)
     pick = alt.selection_point(name=PICK_PARAM, fields=["index"], on="click", toggle="event.shiftKey")
     box = alt.selection_interval(name=BOX_PARAM, encodings=["x", "y"])
@@ -80,18 +88,10 @@ def embedding_scatter(
             shape=alt.Shape(
                 "outcome:N", title="Model", scale=alt.Scale(domain=[CORRECT, ERROR], range=["circle", "cross"])
             ),
-            size=alt.Size(
-                "outcome:N", scale=alt.Scale(domain=[CORRECT, ERROR], range=[POINT_SIZE, ERROR_SIZE]), legend=None
-            ),
+            size=alt.condition(f"datum.outcome == '{ERROR}'", alt.value(ERROR_SIZE), alt.value(POINT_SIZE)),
             stroke=alt.condition(f"datum.outcome == '{ERROR}'", alt.value("#212529"), alt.value(None)),
             opacity=alt.condition(pick | box, alt.value(0.85), alt.value(0.2)),
-            tooltip=[
-                alt.Tooltip("image:N"),
-                alt.Tooltip("index:Q", title="test image"),
-                alt.Tooltip("digit:N", title="true digit"),
-                alt.Tooltip("predicted:Q", title="predicted"),
-                alt.Tooltip("note:N", title="note"),
-            ],
+            tooltip=tooltip,
         )
         .add_params(pick, box)
     )
