@@ -104,6 +104,20 @@ def test_clicking_a_point_lists_its_digit(app, quick_run):
     screenshot(page, "62-embedding-selected")
 
 
+def test_a_picked_point_opens_in_activations(app, quick_run):
+    chart = open_the_map(app, quick_run.run_id)
+    page = app.page
+    page.mouse.click(*hover_a_point(page, chart))
+    main = page.locator(MAIN)
+    caption = main.locator('[data-testid="stImage"]').filter(has_text=re.compile(r"^#\d+ · "))
+    expect(caption).to_have_count(1, timeout=APP_TIMEOUT_MS)
+    index = re.match(r"#(\d+)", caption.inner_text().strip()).group(1)
+    main.get_by_role("button", name="Open in Activations").click()
+    expect(page.locator(f"{MAIN} h1").first).to_have_text("Activations", timeout=APP_TIMEOUT_MS)
+    expect(main.get_by_text(f"test image #{index} ")).to_be_visible(timeout=APP_TIMEOUT_MS)
+    app.check()
+
+
 def test_the_last_drawing_lands_on_the_map(app, quick_run):
     page = app.page
     open_app(page, app.server.url)
