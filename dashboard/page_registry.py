@@ -80,6 +80,14 @@ PAGES: tuple[PageSpec, ...] = (
         "every layer's response to one image, down to the output probabilities.",
     ),
     PageSpec(
+        "embedding_map.py",
+        "Embedding map",
+        ":material/scatter_plot:",
+        "Embedding map",
+        "the test digits placed by what the model's last hidden layer sees of them (PCA, or t-SNE on request), "
+        "coloured by digit, with its errors marked and your drawing among them.",
+    ),
+    PageSpec(
         "draw.py",
         "Draw",
         ":material/draw:",

@@ -9,18 +9,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 import streamlit as st
 
 from core.adapters import AdaptedModel, load_user_model
+from core.analysis.embedding import (
+    EmbeddingMap,
+    EmbeddingSample,
+    embedding_sample,
+    pca_map,
+    penultimate_features,
+    place_points,
+)
 from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
 from core.analysis.label_issues import LabelIssues, rank_label_issues
 from core.data import MnistData, load_with_fallback
+from core.embedding_jobs import TsneJobs
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
 from core.label_issue_jobs import OutOfSampleJobs
 from core.record import RunRecord
 from core.runs import DamagedRun, RunInfo, RunStore
+from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import HOME
 from dashboard.script_runs import keep_keras_between_runs
 
@@ -122,6 +133,69 @@ def class_preference_of(active: ActiveModel) -> ClassPreference:
     """The inspected model's first-layer preference per digit, computed once per model and data."""
     data, _ = load_data()
     return _class_preference(active.key, data.description, active.inspected_model)
+
+
+# ---- embedding map ----
+EMBEDDING_SAMPLE_SIZE = 2000  # test images on the embedding map by default
+EMBEDDING_MAX_SAMPLE_SIZE = 10_000
+
+
+@st.cache_resource(max_entries=8, show_spinner="Computing the penultimate layer's features…")
+def _embedding_sample(model_key: str, data_description: str, size: int, _model, _predictions) -> EmbeddingSample:
+    data, _ = load_data()
+    return embedding_sample(_model, data.x_test, data.y_test, _predictions, size)
+
+
+def embedding_sample_of(active: ActiveModel, size: int) -> EmbeddingSample:
+    """A stratified test sample with the inspected model's penultimate features and the active model's
+    predictions, computed once per model, data and size."""
+    data, _ = load_data()
+    predictions = active.evaluation().predictions
+    return _embedding_sample(active.key, data.description, size, active.inspected_model, predictions)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Projecting to 2-D…")
+def _pca_map(model_key: str, data_description: str, size: int, _sample: EmbeddingSample) -> EmbeddingMap:
+    return pca_map(_sample)
+
+
+def pca_map_of(active: ActiveModel, size: int) -> EmbeddingMap:
+    data, _ = load_data()
+    return _pca_map(active.key, data.description, size, embedding_sample_of(active, size))
+
+
+@st.cache_resource
+def tsne_jobs() -> TsneJobs:
+    """The server's t-SNE maps, running or done: a second visit, from any session, finds its map."""
+    return TsneJobs()
+
+
+def tsne_key(active: ActiveModel, size: int) -> tuple[str, str, int]:
+    data, _ = load_data()
+    return active.key, data.description, size
+
+
+@st.cache_resource(max_entries=32, show_spinner="Placing your digit on the map…")
+def _placed_digit(
+    model_key: str, data_description: str, size: int, method: str, digest: str, _map: EmbeddingMap, _model, _image
+) -> tuple[float, float]:
+    (point,) = place_points(_map, penultimate_features(_model, _image[None]))
+    return float(point[0]), float(point[1])
+
+
+def placed_digit(active: ActiveModel, size: int, embedding_map: EmbeddingMap, image) -> tuple[float, float]:
+    """Where a 28×28 image (the last drawing) falls on the map, computed once per drawing and map."""
+    data, _ = load_data()
+    digest = hashlib.sha256(np.ascontiguousarray(image, dtype=np.float32).tobytes()).hexdigest()
+    key = (active.key, data.description, size, embedding_map.method, digest)
+    return _placed_digit(*key, embedding_map, active.inspected_model, np.asarray(image, dtype=np.float32))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def sample_thumbnails(data_description: str, indices: tuple[int, ...]) -> list[str]:
+    """The sample's test digits as PNG data URIs (the map's tooltips), made once per sample."""
+    data, _ = load_data()
+    return [png_data_uri(data.x_test[index]) for index in indices]
 
 
 # ---- the session's active model ------------------------------------------------------------------
