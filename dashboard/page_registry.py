@@ -17,6 +17,7 @@ class PageSpec:
     icon: str
     heading: str  # the page's h1
     description: str  # Home's one-line guide ("" for Home itself)
+    section: str = ""  # the navigation's group heading ("" for Home, at the top)
 
     @property
     def path(self) -> str:
@@ -29,6 +30,9 @@ class PageSpec:
         return self.script.removesuffix(".py")
 
 
+# The navigation's groups, in the order a visitor meets them.
+RESULTS, WHY_IT_FAILS, INSIDE, TRY_IT = "Results", "Why it fails", "Inside the model", "Try it"
+
 HOME = PageSpec("home.py", "Home", ":material/home:", "Digit Lab", "")
 PAGES: tuple[PageSpec, ...] = (
     HOME,
@@ -39,14 +43,16 @@ PAGES: tuple[PageSpec, ...] = (
         "Training curves",
         "loss and accuracy per epoch, training vs validation, with the best epoch and the early-stopping point, "
         "and the run's configuration.",
+        section=RESULTS,
     ),
     PageSpec(
         "class_metrics.py",
         "Per-class metrics",
         ":material/table_chart:",
         "Per-class metrics",
-        "precision, recall, F1 and support per digit, the confusion matrix, and the pairs of digits the model "
-        "mixes up most.",
+        "precision, recall, F1 and support per digit, the confusion matrix (click a cell to see its images), "
+        "and the pairs of digits the model mixes up most.",
+        section=RESULTS,
     ),
     PageSpec(
         "misclassifications.py",
@@ -55,6 +61,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Misclassifications",
         "a gallery of the test digits the model gets wrong, filtered by true and predicted digit, sorted by "
         "confidence.",
+        section=RESULTS,
     ),
     PageSpec(
         "label_issues.py",
@@ -63,6 +70,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Label issues",
         "the test images (and, on demand, training images) whose given label is most likely wrong, ranked by "
         "cleanlab, with the human-disputed MNIST labels marked.",
+        section=WHY_IT_FAILS,
     ),
     PageSpec(
         "weights.py",
@@ -71,6 +79,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Weights",
         "what the first hidden layer has learned, each unit's weights as an image, and which digits excite each "
         "unit most.",
+        section=INSIDE,
     ),
     PageSpec(
         "activations.py",
@@ -78,6 +87,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/hub:",
         "Activations",
         "every layer's response to one image, down to the output probabilities.",
+        section=INSIDE,
     ),
     PageSpec(
         "embedding_map.py",
@@ -86,6 +96,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Embedding map",
         "the test digits placed by what the model's last hidden layer sees of them (PCA, or t-SNE on request), "
         "coloured by digit, with its errors marked and your drawing among them.",
+        section=INSIDE,
     ),
     PageSpec(
         "draw.py",
@@ -93,9 +104,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/draw:",
         "Draw a digit",
         "draw a digit (or upload a photo of one) and watch the prediction live.",
+        section=TRY_IT,
     ),
 )
 ANALYSIS_PAGES: tuple[PageSpec, ...] = tuple(page for page in PAGES if page is not HOME)
+SECTIONS: dict[str, tuple[PageSpec, ...]] = {
+    section: tuple(page for page in PAGES if page.section == section)
+    for section in dict.fromkeys(page.section for page in PAGES)
+}  # by heading, in order; Home's group is ""
 HEADINGS: dict[str, str] = {page.title: page.heading for page in PAGES}  # by sidebar title
 
 

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.config import QUICK_MODEL
 from dashboard import state
-from dashboard.page_registry import ANALYSIS_PAGES, HOME
+from dashboard.page_registry import HOME, SECTIONS
 from dashboard.sidebar import session_job_status, start_training
 
 st.title(HOME.heading)
@@ -18,9 +18,7 @@ runs, _ = state.run_listing()
 job = session_job_status()
 
 if active is not None:
-    accuracy = active.run.test_accuracy if active.run else None
-    summary = f"**Active model:** {active.label}"
-    st.success(summary + (f" — test accuracy {accuracy:.2%}" if accuracy is not None else ""))
+    st.success(f"**Active model:** {active.label}")  # a run's label ends with its test accuracy
 
 st.subheader("Get started" if active is None else "Train one live")
 if job is not None and job.is_active:
@@ -42,8 +40,10 @@ else:
         start_training(QUICK_MODEL)
         st.rerun()
 
-st.subheader("Pages")
-for page in ANALYSIS_PAGES:
-    with st.container(border=True):
-        st.page_link(page.path, label=page.title)
-        st.caption(page.description)
+for section, pages in SECTIONS.items():
+    if section:  # Home's own group is Home
+        st.subheader(section)
+        for page in pages:
+            with st.container(border=True):
+                st.page_link(page.path, label=page.title, icon=page.icon)
+                st.caption(page.description)
