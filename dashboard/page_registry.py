@@ -72,6 +72,21 @@ PAGES: tuple[PageSpec, ...] = (
         "every layer's response to one image, down to the output probabilities.",
     ),
     PageSpec(
+        "compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Compare models",
+        "two or more models side by side: accuracy with its interval, McNemar's test for each pair, curves, "
+        "per-digit differences and the images they disagree on.",
+    ),
+    PageSpec(
+        "runs.py",
+        "Runs",
+        ":material/folder_managed:",
+        "Saved runs",
+        "sort and filter the saved runs; rename, tag, annotate, download or delete one.",
+    ),
+    PageSpec(
         "draw.py",
         "Draw",
         ":material/draw:",

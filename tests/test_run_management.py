@@ -84,7 +84,10 @@ def test_concurrent_edits_from_threads_keep_each_others_fields(store_with_run):
 def test_concurrent_edits_from_processes_keep_each_others_fields(store_with_run):
     store, run = store_with_run
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=edit_many, args=(str(store.root), run.run_id, f, i)) for i, f in enumerate(("name", "note"))]
+    workers = [
+        context.Process(target=edit_many, args=(str(store.root), run.run_id, f, i))
+        for i, f in enumerate(("name", "note"))
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
