@@ -39,7 +39,9 @@ def overlaid_curves(histories: Mapping[str, Sequence[dict]], colours: Mapping[st
                     row=1,
                     col=column,
                 )
-    figure.update_xaxes(title_text="epoch")
+    figure.update_xaxes(
+        title_text="epoch", dtick=1 if max((len(h) for h in histories.values()), default=0) <= 20 else None
+    )
     figure.update_layout(height=380, margin=dict(t=40, b=10), legend=dict(orientation="h", y=-0.2))
     return figure
 

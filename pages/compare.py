@@ -201,13 +201,13 @@ def disagreements_ui(evaluations: list[tuple[str, Evaluation]], letters: dict[st
 
 
 def who_is_right(index: int, evaluations: list[tuple[str, Evaluation]], letters: dict[str, str], disputed) -> str:
-    """The true digit, then each model's letter, mark and prediction: "true 7 · A ✓7 · B ✗1"."""
+    """The true digit, then on a line of its own each model's letter, mark and prediction: "A ✓7 · B ✗1"."""
     label = int(evaluations[0][1].labels[index])
-    parts = [f"true **{label}**"]
+    parts = []
     for name, evaluation in evaluations:
         predicted = int(evaluation.predictions[index])
         parts.append(f"{letters[name]} {'✓' if predicted == label else '✗'}{predicted}")
-    caption = " · ".join(parts)
+    caption = f"true **{label}**  \n" + " · ".join(parts)
     return f"{caption} · :orange[{DISPUTED_NOTE}]" if index in disputed else caption
 
 

@@ -115,7 +115,7 @@ def test_the_images_they_disagree_on_say_who_is_right_and_filter_by_digit(monkey
     captions = image_captions(at)
     assert len(captions) == min(len(disagreements(evaluations, digit)), 32)
     for caption in captions:
-        assert caption.startswith(f"true **{digit}** · A ")
+        assert caption.startswith(f"true **{digit}**  \nA ")
         marks = re.findall(r"[AB] ([✓✗])(\d)", caption)
         assert len(marks) == 2 and marks[0][1] != marks[1][1]  # they disagree
         assert all((mark == "✓") == (int(predicted) == digit) for mark, predicted in marks)

@@ -153,15 +153,20 @@ class PairTest:
     @property
     def sentence(self) -> str:
         """The verdict in one plain sentence."""
-        p = format_p(self.p_adjusted)
+        p = p_phrase(self.p_adjusted)
         if self.better is None:
-            return f"No significant difference between {self.first} and {self.second} (p = {p})."
+            return f"No significant difference between {self.first} and {self.second} ({p})."
         worse = self.second if self.better == self.first else self.first
-        return f"{self.better} is more accurate than {worse} (p = {p})."
+        return f"{self.better} is more accurate than {worse} ({p})."
 
 
 def format_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def p_phrase(p: float, name: str = "p") -> str:
+    """ "p = 0.039", or "p < 0.001" for the smallest values."""
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.3f}"
 
 
 # ---- several models ------------------------------------------------------------------------------------

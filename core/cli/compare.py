@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.analysis.comparison import Comparison, compare, data_mismatch, format_p
+from core.analysis.comparison import Comparison, compare, data_mismatch, p_phrase
 from core.analysis.evaluation import evaluate
 from core.cli.options import add_data_and_store_options
 from core.data import load_mnist
@@ -69,9 +69,9 @@ def format_tests(comparison: Comparison) -> str:
     lines = [title]
     for pair in comparison.tests:
         test = pair.test
-        p = f"p = {format_p(test.p_value)}"
+        p = p_phrase(test.p_value)
         if comparison.corrected:
-            p += f", Holm p = {format_p(pair.p_adjusted)}"
+            p += f", {p_phrase(pair.p_adjusted, 'Holm p')}"
         lines.append(
             f"{pair.first} vs {pair.second}: only the first right on {test.first_only}, only the second on "
             f"{test.second_only} ({test.method}, {p}). {pair.sentence}"
