@@ -97,12 +97,11 @@ def delete_controls(run: RunInfo) -> None:
 def load_and_compare(run: RunInfo) -> None:
     """Make the run the active model, or open Compare with it beside the active run."""
     active = state.active_model()
-    left, right = st.columns(2)
-    if left.button("Load as the active model", icon=":material/upload:", key=f"activate_{run.run_id}"):
+    if st.button("Load as the active model", icon=":material/upload:", key=f"activate_{run.run_id}"):
         state.activate_run(run)
         st.rerun()
     if active is not None and active.run is not None and active.run.run_id != run.run_id:
-        right.page_link(
+        st.page_link(
             COMPARE_PAGE.path,
             label="Compare with the active run",
             icon=":material/compare_arrows:",

@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     go_to_page,
     load_saved_run,
     open_app,
+    open_selectbox,
     screenshot,
     select_option,
     sidebar,
@@ -35,10 +36,16 @@ pytestmark = pytest.mark.browser
 WHO_IS_RIGHT = re.compile(r"^true \d\s+A [✓✗]\d · B [✓✗]\d$")
 
 
-def throwaway_run(server, name: str):
-    """A small run of its own for a test that edits or deletes it."""
-    config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name=name)
-    return run_experiment(config, load_sample(), RunStore(server.runs_dir)).run
+@pytest.fixture
+def throwaway_run(streamlit_server, request):
+    """A small run of its own for a test that edits or deletes it; gone after the test, so the shared
+    store holds only what the other browser tests expect."""
+    store = RunStore(streamlit_server.runs_dir)
+    config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name=request.node.name[5:25])
+    run = run_experiment(config, load_sample(), store).run
+    yield run
+    if (store.root / run.run_id).exists():
+        store.delete(run.run_id)
 
 
 def choose_run_to_manage(page, run_id: str) -> None:
@@ -74,12 +81,12 @@ def test_disagreements_filter_by_true_digit(app, quick_run):
     page = app.page
     open_app(page, compare_link(app, quick_run.run_id, app.server.older_run.run_id))
     digit = int(image_captions(page)[0][len("true ")])
-    select_option(
-        page,
-        page.locator(MAIN).locator('[data-testid="stSelectbox"]').filter(has_text="True digit"),
-        str(digit),
-        exact=True,
-    )
+    picker = page.locator(MAIN).locator('[data-testid="stSelectbox"]').filter(has_text="True digit")
+    open_selectbox(page, picker)
+    page.keyboard.type(str(digit))  # typed, then Enter: a click on an option low in the list can miss it
+    expect(page.get_by_role("option")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(picker.locator("input")).to_have_value(str(digit))
     wait_for_app(page)
     wait_for_images(page)
     captions = image_captions(page)
@@ -95,9 +102,8 @@ def test_a_run_on_other_data_is_refused_on_the_compare_page(app, quick_run, tmp_
     app.check()
 
 
-def test_renaming_a_run_on_the_runs_page(app):
-    page = app.page
-    run = throwaway_run(app.server, "to rename")
+def test_renaming_a_run_on_the_runs_page(app, throwaway_run):
+    page, run = app.page, throwaway_run
     open_app(page, app.server.url)
     go_to_page(page, "Runs")
     main = page.locator(MAIN)
@@ -113,9 +119,8 @@ def test_renaming_a_run_on_the_runs_page(app):
     app.check()
 
 
-def test_downloading_a_runs_model(app):
-    page = app.page
-    run = throwaway_run(app.server, "to download")
+def test_downloading_a_runs_model(app, throwaway_run):
+    page, run = app.page, throwaway_run
     open_app(page, app.server.url)
     go_to_page(page, "Runs")
     main = page.locator(MAIN)
@@ -129,8 +134,8 @@ def test_downloading_a_runs_model(app):
     app.check()
 
 
-def test_a_run_deleted_in_one_session_keeps_working_in_another(app, browser):
-    run = throwaway_run(app.server, "to delete")
+def test_a_run_deleted_in_one_session_keeps_working_in_another(app, browser, throwaway_run):
+    run = throwaway_run
     other_context = browser.new_context(viewport=VIEWPORT)
     viewer = other_context.new_page()
     viewer_console = ConsoleLog(viewer)
