@@ -44,3 +44,7 @@ class TrainingDivergedError(DigitLabError):
         shown = f"{loss:,.0f}" if math.isfinite(loss) else str(loss)
         where = f"epoch {epoch}, batch {batch} (loss {shown})"
         super().__init__(f"training diverged at {where}: nothing saved; try a lower learning rate")
+
+
+class DataMismatchError(DigitLabError):
+    """Models or runs cannot be compared: they were scored on different test sets."""

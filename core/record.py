@@ -2,7 +2,8 @@
 
 Versions of run.json: 1 has no `schema_version` key (runs saved before this module); 2 adds that
 key and nothing else; 3 adds `upload`, only in the record of a model trained elsewhere and kept as a
-run (core/uploads.py). `from_dict` reads them all, gives missing keys a default (None where a value is
+run (core/uploads.py); 4 adds `annotations` (a user's name, tags and note), only once a user set one.
+`from_dict` reads them all, gives missing keys a default (None where a value is
 unknown) and ignores keys it does not know, so runs saved by older and newer versions still load.
 """
 
@@ -12,7 +13,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from core.config import TrainConfig
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FIRST_SCHEMA_VERSION = 1  # a record without the key
 
 
@@ -76,6 +77,30 @@ class UploadSummary:
 
 
 @dataclass(frozen=True)
+class Annotations:
+    """What a user wrote about a run after it was saved: a display name, tags and a note.
+
+    The run id (its folder) never changes, so links and sessions that hold the run keep working
+    when it is renamed: the name is shown beside the id.
+    """
+
+    name: str = ""
+    tags: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.name or self.tags or self.note)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Annotations:
+        values = _known_fields(cls, data)
+        if "tags" in values:
+            values["tags"] = tuple(str(tag) for tag in values["tags"])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """Everything a run records about itself: configuration, data, training, test scores, versions."""
 
@@ -94,6 +119,7 @@ class RunRecord:
     seed: int = 0  # the config's seed, also kept at the top level as in version 1
     schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
     upload: UploadSummary | None = None  # set for a model trained elsewhere and kept as a run
+    annotations: Annotations = field(default_factory=Annotations)  # editable after saving (RunStore.annotate)
 
     @property
     def is_uploaded(self) -> bool:
@@ -113,6 +139,10 @@ class RunRecord:
             del data["upload"]
         else:
             data["upload"]["input_layout"] = list(self.upload.input_layout)
+        if self.annotations.is_empty:
+            del data["annotations"]
+        else:
+            data["annotations"]["tags"] = list(self.annotations.tags)
         return data
 
     @classmethod
@@ -128,6 +158,9 @@ class RunRecord:
             seed=values.get("seed", config.seed),
             schema_version=values.get("schema_version", FIRST_SCHEMA_VERSION),
             upload=UploadSummary.from_dict(values["upload"]) if isinstance(values.get("upload"), dict) else None,
+            annotations=Annotations.from_dict(values["annotations"])
+            if isinstance(values.get("annotations"), dict)
+            else Annotations(),
         )
         return cls(**values)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -18,7 +20,7 @@ import keras
 from core import adapter_layers  # noqa: F401  (registers the layers a kept upload is saved with)
 from core.config import TrainConfig
 from core.errors import ModelFileError, RunStoreError
-from core.record import RunRecord
+from core.record import SCHEMA_VERSION, Annotations, RunRecord
 
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
@@ -27,6 +29,12 @@ MAX_NAME_LENGTH = 40
 STAGING_PREFIX = ".saving-"
 DEFAULT_RUN_FILE = ".default-run"  # the pinned run's id; a dot file, so listings skip it
 STALE_STAGING_SECONDS = 3600  # a save never takes this long: older staging folders are crash debris
+LOCK_FILE = ".lock"  # held while a run's record is rewritten or a run deleted (fcntl.flock)
+REVISION_FILE = ".revision"  # replaced after each edit of a record, so the store folder's mtime moves
+MAX_DISPLAY_NAME = 60
+MAX_TAG_LENGTH = 24
+MAX_TAGS = 12
+MAX_NOTE = 2000
 
 
 def default_store_path() -> Path:
@@ -56,11 +64,16 @@ class RunInfo:
         return self.config.tags.get("study")
 
     @property
+    def annotations(self) -> Annotations:
+        return self.record.annotations
+
+    @property
     def label(self) -> str:
-        """A one-line description for pickers: name, architecture, accuracy."""
+        """A one-line description for pickers: id, the user's name for it if any, architecture, accuracy."""
         accuracy = self.test_accuracy
         score = f"{accuracy:.2%}" if accuracy is not None else "n/a"
-        return f"{self.run_id} · {self.config.arch} · {score}"
+        name = f" “{self.annotations.name}”" if self.annotations.name else ""
+        return f"{self.run_id}{name} · {self.config.arch} · {score}"
 
 
 @dataclass(frozen=True)
@@ -125,12 +138,68 @@ class RunStore:
                 continue
 
     def delete(self, run_id: str) -> None:
+        """Remove a run. A session that already loaded its model keeps it in memory (dashboard/state.py)."""
         path = self._path_of(run_id)
-        if not path.is_dir():
-            raise RunStoreError(f"no run {run_id!r} in {self.root}")
-        trash = self.root / f".deleting-{run_id}-{time.time_ns()}"
-        os.rename(path, trash)  # disappears from listings at once, then is removed
+        with self._locked():
+            if not path.is_dir():
+                raise RunStoreError(f"no run {run_id!r} in {self.root}")
+            trash = self.root / f".deleting-{run_id}-{time.time_ns()}"
+            os.rename(path, trash)  # disappears from listings at once, then is removed
         shutil.rmtree(trash, ignore_errors=True)
+
+    def annotate(
+        self, run_id: str, name: str | None = None, tags: list[str] | None = None, note: str | None = None
+    ) -> RunInfo:
+        """Set a run's display name, tags or note (None leaves a field as it is); returns the run as saved.
+
+        Read-modify-write of run.json under the store's lock, so two sessions editing the same run
+        at once each keep the other's fields; the new file replaces the old in one rename, so a
+        reader sees the old record or the new, never half of one. Keys this version does not know are kept.
+        """
+        path = self._path_of(run_id)
+        with self._locked():
+            if not path.is_dir():
+                raise RunStoreError(f"no run {run_id!r} in {self.root}")
+            record_path = path / RECORD_FILE
+            try:
+                raw = json.loads(record_path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise RunStoreError(f"{run_id}: {RECORD_FILE} is unreadable ({error})") from error
+            current = raw.get("annotations") if isinstance(raw.get("annotations"), dict) else {}
+            updated = {**current}
+            if name is not None:
+                updated["name"] = clean_display_name(name)
+            if tags is not None:
+                updated["tags"] = list(clean_tags(tags))
+            if note is not None:
+                updated["note"] = note.strip()[:MAX_NOTE]
+            raw["annotations"] = updated
+            raw["schema_version"] = max(int(raw.get("schema_version", 1)), SCHEMA_VERSION)
+            _replace_file(record_path, json.dumps(raw, indent=2, sort_keys=True))
+            _replace_file(self.root / REVISION_FILE, str(time.time_ns()))  # moves the store's mtime: listings reread
+        return self.get(run_id)
+
+    def model_bytes(self, run_id: str) -> bytes:
+        """The run's model.keras as it is on disk, for a download."""
+        try:
+            return (self._path_of(run_id) / MODEL_FILE).read_bytes()
+        except OSError as error:
+            raise RunStoreError(f"no model for run {run_id!r} ({error.strerror})") from error
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """The store's write lock (fcntl.flock): one edit or deletion at a time, across processes and threads."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / LOCK_FILE, "a+b")  # noqa: SIM115 (held for the block below)
+        except OSError as error:
+            raise RunStoreError(f"cannot write to the run store {self.root}: {error}") from error
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def pin_default(self, run_id: str | None) -> None:
         """Make `run_id` the run every new visitor of the dashboard starts with (None unpins)."""
@@ -252,8 +321,38 @@ def make_run_id(name: str, created: datetime) -> str:
     return f"{stamp}-{slug}" if slug else stamp
 
 
+def clean_display_name(name: str) -> str:
+    """A display name on one line, without surrounding spaces, at most MAX_DISPLAY_NAME characters."""
+    return " ".join(name.split())[:MAX_DISPLAY_NAME]
+
+
+def clean_tags(tags: list[str]) -> tuple[str, ...]:
+    """Tags as typed, trimmed, without commas or duplicates (case-insensitive), at most MAX_TAGS."""
+    cleaned: list[str] = []
+    for tag in tags:
+        for part in str(tag).split(","):
+            tag_text = " ".join(part.split())[:MAX_TAG_LENGTH]
+            if tag_text and tag_text.lower() not in {t.lower() for t in cleaned}:
+                cleaned.append(tag_text)
+    return tuple(cleaned[:MAX_TAGS])
+
+
 def is_safe_run_id(run_id: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", run_id)) and ".." not in run_id
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path` (atomic on POSIX)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise RunStoreError(f"cannot write {path.name}: {error}") from error
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -31,7 +31,7 @@ class PageSpec:
 
 
 # The navigation's groups, in the order a visitor meets them.
-RESULTS, WHY_IT_FAILS, INSIDE, TRY_IT = "Results", "Why it fails", "Inside the model", "Try it"
+RESULTS, WHY_IT_FAILS, INSIDE, RUNS, TRY_IT = "Results", "Why it fails", "Inside the model", "Runs", "Try it"
 
 HOME = PageSpec("home.py", "Home", ":material/home:", "Digit Lab", "")
 PAGES: tuple[PageSpec, ...] = (
@@ -97,6 +97,23 @@ PAGES: tuple[PageSpec, ...] = (
         "the test digits placed by what the model's last hidden layer sees of them (PCA, or t-SNE on request), "
         "coloured by digit, with its errors marked and your drawing among them.",
         section=INSIDE,
+    ),
+    PageSpec(
+        "compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "Compare models",
+        "two or more models side by side: accuracy with its interval, McNemar's test for each pair, curves, "
+        "per-digit differences and the images they disagree on.",
+        section=RUNS,
+    ),
+    PageSpec(
+        "runs.py",
+        "Runs",
+        ":material/folder_managed:",
+        "Saved runs",
+        "sort and filter the saved runs; rename, tag, annotate, download or delete one.",
+        section=RUNS,
     ),
     PageSpec(
         "draw.py",

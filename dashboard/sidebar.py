@@ -7,7 +7,7 @@ import streamlit as st
 from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
-from dashboard import charts, model_link, state
+from dashboard import charts, model_link, run_manager, state
 from dashboard.upload_panel import render_upload_panel
 
 JOB_KEY = "training_job_id"
@@ -51,6 +51,7 @@ def render_active_model() -> None:
         st.info("No model loaded yet.", icon=":material/info:")
         return
     st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
+    run_manager.render_deleted_note(active)
     if active.run is not None:
         render_default_pin(active.run.run_id)
     render_upload_panel(active)

@@ -216,10 +216,11 @@ class ActiveModel:
     @property
     def model(self) -> keras.Model:
         if self.run is not None:
-            return load_run_model(str(self.run.path.parent), self.run.run_id)
+            return held_model(self.key, lambda: load_run_model(str(self.run.path.parent), self.run.run_id))
         if self.ensemble_runs:
             store_root = str(self.ensemble_runs[0].path.parent)
-            return load_ensemble(store_root, tuple(run.run_id for run in self.ensemble_runs))
+            run_ids = tuple(run.run_id for run in self.ensemble_runs)
+            return held_model(self.key, lambda: load_ensemble(store_root, run_ids))
         return self.adaptation.model
 
     @property
@@ -318,3 +319,32 @@ def label_issues_of(active: ActiveModel) -> LabelIssues:
 def out_of_sample_jobs() -> OutOfSampleJobs:
     """Training-set label issues per (data, budget), server-wide: they depend on no visitor's model."""
     return OutOfSampleJobs()
+
+
+# ---- run management ----
+
+
+HELD_MODEL_KEY = "held_model"  # (model key, model): the session's active model, kept while its run may vanish
+
+
+def held_model(key: str, load) -> keras.Model:
+    """The model of `key` as this session first loaded it, so a run deleted meanwhile keeps working here.
+
+    The server-wide cache (load_run_model) may drop the model, and another session may delete
+    its folder; the session holds its own reference to the active model only (one per session).
+    """
+    held = st.session_state.get(HELD_MODEL_KEY)
+    if held is not None and held[0] == key:
+        return held[1]
+    model = load()
+    st.session_state[HELD_MODEL_KEY] = (key, model)
+    return model
+
+
+def run_evaluation(run: RunInfo) -> Evaluation:
+    """A saved run's evaluation on the loaded test set, through the same caches as the active model's."""
+    data, _ = load_data()
+    key = f"run:{run.path}"  # as activate_run names it: the active run's evaluation is reused
+    held = st.session_state.get(HELD_MODEL_KEY)
+    model = held[1] if held is not None and held[0] == key else load_run_model(str(run.path.parent), run.run_id)
+    return evaluation_of(key, data.description, model)

@@ -3,6 +3,8 @@
 The tune command is tested with the recipes (tests/test_recipes.py).
 """
 
+import json
+import shutil
 import subprocess
 import sys
 
@@ -141,3 +143,65 @@ def test_evaluate_cli_reports_an_unknown_run_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("error: no run 'no-such-run'") and "\n" not in err
+
+
+# ---- compare -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_sample_runs(tmp_path_factory, sample_data):
+    """Two tiny MLPs trained on the offline sample (so scored on its 1,000 test images)."""
+    root = tmp_path_factory.mktemp("compare-cli")
+    store = RunStore(root)
+    ids = []
+    for units, name in ((8, "narrow"), (32, "wide")):
+        config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(units,), train_limit=600, name=name)
+        ids.append(run_experiment(config, sample_data, store).run.run_id)
+    return root, ids
+
+
+def test_compare_cli_prints_the_table_and_mcnemars_test(two_sample_runs, capsys, sample_data):
+    from core.analysis.comparison import mcnemar_of
+
+    root, ids = two_sample_runs
+    code = main(["compare", *ids, "--source", "sample", "--runs-dir", str(root)])
+    out = capsys.readouterr().out
+    assert code == 0
+    store = RunStore(root)
+    correct = [
+        predict_probabilities(store.load_model(run_id), sample_data.x_test).argmax(axis=1) == sample_data.y_test
+        for run_id in ids
+    ]
+    assert "accuracy" in out and "95% interval" in out and "macro F1" in out and "parameters" in out
+    for run_id, right in zip(ids, correct, strict=True):
+        assert any(line.startswith(run_id) and f"{right.mean():.4f}" in line for line in out.splitlines())
+    test = mcnemar_of(*correct)
+    assert f"only the first right on {test.first_only}, only the second on {test.second_only}" in out
+    assert "Holm" not in out  # two runs: one test, nothing to correct
+    assert "is more accurate than" in out or "No significant difference" in out
+
+
+def test_compare_cli_refuses_a_run_scored_on_other_data(two_sample_runs, tmp_path, capsys):
+    root, ids = two_sample_runs
+    copy = tmp_path / "runs"
+    shutil.copytree(root, copy)
+    record_path = copy / ids[1] / "run.json"
+    record = json.loads(record_path.read_text())
+    record["data"].update(source="keras", description="full MNIST from Keras' dataset module", train=60000, test=10000)
+    record_path.write_text(json.dumps(record))
+    code = main(["compare", *ids, "--source", "sample", "--runs-dir", str(copy)])
+    captured = capsys.readouterr()
+    assert code == 2
+    err = captured.err.strip()
+    assert err.startswith(f"error: {ids[1]} was trained and tested on other data (full MNIST") and "\n" not in err
+    assert "only runs on the same test set can be compared" in err
+    assert "McNemar" not in captured.out
+
+
+def test_compare_cli_needs_two_runs(two_sample_runs, capsys):
+    root, ids = two_sample_runs
+    assert main(["compare", ids[0], ids[0], "--source", "sample", "--runs-dir", str(root)]) == 2
+    assert "at least two different runs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    assert "RUN_ID" in capsys.readouterr().out
