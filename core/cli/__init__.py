@@ -17,6 +17,7 @@ PROG = "python -m core"
 COMMANDS = {
     "train": "train a model, evaluate it on the test set and save the run",
     "evaluate": "score saved runs and .keras model files on the test set, alone and, given several, as an ensemble",
+    "robustness": "test accuracy of saved runs against the severity of rotation, shift, scale, blur, noise, …",
     "tune": "search hyperparameters with Optuna (validation split only); every trial is saved as a run",
 }
 USER_ERROR = 2  # as argparse exits on a bad option
