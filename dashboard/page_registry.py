@@ -72,6 +72,20 @@ PAGES: tuple[PageSpec, ...] = (
         "every layer's response to one image, down to the output probabilities.",
     ),
     PageSpec(
+        "what_if.py",
+        "What-if",
+        ":material/tune:",
+        "What if the digit were…",
+        "rotate, shift, scale, thicken, blur, add noise to or distort one digit and watch the probabilities follow.",
+    ),
+    PageSpec(
+        "robustness.py",
+        "Robustness",
+        ":material/ssid_chart:",
+        "Robustness",
+        "test accuracy as each perturbation gets stronger, for the active model and another run or ensemble.",
+    ),
+    PageSpec(
         "draw.py",
         "Draw",
         ":material/draw:",

@@ -14,6 +14,7 @@ import streamlit as st
 from core.adapters import AdaptedModel, load_user_model
 from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
+from core.analysis.saliency import SaliencyMap, has_convolution, saliency
 from core.data import MnistData, load_with_fallback
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
@@ -120,6 +121,24 @@ def class_preference_of(active: ActiveModel) -> ClassPreference:
     """The inspected model's first-layer preference per digit, computed once per model and data."""
     data, _ = load_data()
     return _class_preference(active.key, data.description, active.inspected_model)
+
+
+# ---- saliency ----------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the saliency map…")
+def _saliency(model_key: str, image, method: str, target: int, contrast, baseline: str, _model) -> SaliencyMap:
+    return saliency(_model, image, method, target, contrast, baseline)
+
+
+def saliency_of(active: ActiveModel, image, method: str, target: int, contrast, baseline: str) -> SaliencyMap:
+    """The active model's saliency map for one image (cached per model, image and choice)."""
+    return _saliency(active.key, image, method, target, contrast, baseline, active.model)
+
+
+def model_convolves(active: ActiveModel) -> bool:
+    """Whether Grad-CAM applies to the active model."""
+    return has_convolution(active.model)
 
 
 # ---- the session's active model ------------------------------------------------------------------
