@@ -183,3 +183,21 @@ def test_model_randomisation_changes_the_maps(cnn, cnn_store, sample_data):
         correlations["Grad-CAM"].append(spearmanr(trained.ravel(), randomised.ravel()).statistic)
     medians = {method: float(np.nanmedian(values)) for method, values in correlations.items()}
     assert all(median < 0.5 for median in medians.values()), medians
+
+
+def test_grad_cam_for_an_uploaded_convnet_and_an_ensemble(cnn_store, sample_data):
+    from core.adapters import wrap
+    from tests.uploaded_models import keras_io_convnet
+
+    adapted = wrap(keras_io_convnet(), (28, 28, 1), 255.0, False)
+    assert has_convolution(adapted)
+    assert grad_cam(adapted, sample_data.x_test[0], 3).attributions.shape == (28, 28)
+    assert_complete(integrated_gradients(adapted, sample_data.x_test[0], 3))
+    store, run_id, _ = cnn_store
+    ensemble = build_ensemble([store.load_model(run_id), store.load_model(run_id)])
+    # Two identical members: log p̄(3) − log p̄(5) is the member's logit(3) − logit(5) (the log-sum-exp cancels),
+    # and each member's maps get half of its gradient: the sum is the single model's map.
+    single = grad_cam(store.load_model(run_id), sample_data.x_test[0], 3, contrast=5).attributions
+    both = grad_cam(ensemble, sample_data.x_test[0], 3, contrast=5).attributions
+    assert single.max() > 0
+    np.testing.assert_allclose(both, single, rtol=1e-3, atol=1e-4 * single.max())
