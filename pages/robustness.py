@@ -44,7 +44,9 @@ missing = [(key, label, load) for key, label, load in models if results[label] i
 if missing:
     steps = sum(len(p.levels) for p in PERTURBATIONS) + 1
     names = " and ".join(label for _, label, _ in missing)
-    if st.button(f"Measure {names} ({steps} passes each)", icon=":material/play_arrow:", key="robustness_measure"):
+    slot = st.empty()  # the button, emptied once the measurement starts
+    if slot.button(f"Measure {names} ({steps} passes each)", icon=":material/play_arrow:", key="robustness_measure"):
+        slot.empty()
         indices = sample_indices(test_count, size)
         for key, label, load in missing:
             bar = st.progress(0.0, text=f"{label}: starting")

@@ -51,7 +51,13 @@ def what_if_area(model, image: np.ndarray, true_label: int | None) -> None:
             perturbation = BY_NAME[name]
             low, high, step = (float(value) for value in perturbation.slider)
             severities[name] = st.slider(
-                f"{perturbation.label} ({perturbation.unit})", low, high, 0.0, step, key=SLIDER_KEY.format(name)
+                f"{perturbation.label} ({perturbation.unit})",
+                low,
+                high,
+                0.0,
+                step,
+                format="%.0f" if step.is_integer() else "%.2f",
+                key=SLIDER_KEY.format(name),
             )
         st.button("Reset", icon=":material/restart_alt:", on_click=reset)
     started = time.perf_counter()

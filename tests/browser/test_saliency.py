@@ -50,7 +50,7 @@ def test_inspect_shows_a_grad_cam_overlay_with_its_colour_scale(app, small_cnn):
     page.locator(MAIN).get_by_role("button", name="Inspect").first.click()
     expect(page.locator(MAIN).get_by_text("Which pixels made the model say so")).to_be_visible(timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
-    page.locator(MAIN).get_by_role("button", name="Grad-CAM").click()
+    page.locator(f"{MAIN} .st-key-gallery_saliency_method").get_by_text("Grad-CAM", exact=True).click()
     expect(page.locator(MAIN).get_by_text(re.compile(r"^Grad-CAM, why \d"))).to_be_visible(timeout=APP_TIMEOUT_MS)
     wait_for_images(page)
     assert count_overlays(page) == 1
@@ -86,11 +86,12 @@ def test_what_if_slider_changes_the_digit_and_the_prediction(app, small_cnn):
     wait_for_images(page)
     picture = page.locator(f"{MAIN} img").first
     before = picture.get_attribute("src")
-    thumb = page.locator(f"{MAIN} .st-key-what_if_rotation [role='slider']")
+    slider = page.locator(f'{MAIN} [data-testid="stSlider"]').filter(has_text="rotation (°)")
+    thumb = slider.get_by_role("slider")
     thumb.focus()
     for _ in range(9):  # 9 steps of 5°
         page.keyboard.press("ArrowRight")
-    expect(thumb).to_have_attribute("aria-valuenow", "45")
+    expect(thumb).to_have_attribute("aria-valuetext", "45")
     expect(page.locator(f"{MAIN} img").first).not_to_have_attribute("src", before, timeout=APP_TIMEOUT_MS)
     expect(page.locator(MAIN).get_by_text(re.compile(r"^Transform, prediction and image took"))).to_be_visible()
     wait_for_images(page)
