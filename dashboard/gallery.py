@@ -15,6 +15,7 @@ from core.analysis.evaluation import Evaluation
 from core.data import MnistData
 from dashboard import charts, state
 from dashboard.inline_images import png_data_uri
+from dashboard.saliency_panel import saliency_panel
 
 COLUMNS = 8
 PER_PAGE = 32
@@ -74,3 +75,5 @@ def selected_image(evaluation: Evaluation, data: MnistData) -> None:
         figure = charts.probability_bars(evaluation.probabilities[index], true_label=label, height=220)
         st.plotly_chart(figure, key="selected_probabilities")
         st.caption("Green outline: the true digit. Open **Activations** to see this image layer by layer.")
+    st.markdown("**Which pixels made the model say so**")
+    saliency_panel(state.require_active_model(), data.x_test[index], predicted, key="gallery")

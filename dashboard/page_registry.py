@@ -73,6 +73,14 @@ PAGES: tuple[PageSpec, ...] = (
         section=WHY_IT_FAILS,
     ),
     PageSpec(
+        "robustness.py",
+        "Robustness",
+        ":material/ssid_chart:",
+        "Robustness",
+        "test accuracy as each perturbation gets stronger, for the active model and another run or ensemble.",
+        section=WHY_IT_FAILS,
+    ),
+    PageSpec(
         "weights.py",
         "Weights",
         ":material/grid_on:",
@@ -96,6 +104,14 @@ PAGES: tuple[PageSpec, ...] = (
         "Embedding map",
         "the test digits placed by what the model's last hidden layer sees of them (PCA, or t-SNE on request), "
         "coloured by digit, with its errors marked and your drawing among them.",
+        section=INSIDE,
+    ),
+    PageSpec(
+        "what_if.py",
+        "What-if",
+        ":material/tune:",
+        "What if the digit were…",
+        "rotate, shift, scale, thicken, blur, add noise to or distort one digit and watch the probabilities follow.",
         section=INSIDE,
     ),
     PageSpec(

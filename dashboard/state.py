@@ -24,6 +24,7 @@ from core.analysis.embedding import (
 from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
 from core.analysis.label_issues import LabelIssues, rank_label_issues
+from core.analysis.saliency import SaliencyMap, has_convolution, saliency
 from core.data import MnistData, load_with_fallback
 from core.embedding_jobs import TsneJobs
 from core.ensemble import build_ensemble, inspectable_model
@@ -196,6 +197,24 @@ def sample_thumbnails(data_description: str, indices: tuple[int, ...]) -> list[s
     """The sample's test digits as PNG data URIs (the map's tooltips), made once per sample."""
     data, _ = load_data()
     return [png_data_uri(data.x_test[index]) for index in indices]
+
+
+# ---- saliency ----------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner="Computing the saliency map…")
+def _saliency(model_key: str, image, method: str, target: int, contrast, baseline: str, _model) -> SaliencyMap:
+    return saliency(_model, image, method, target, contrast, baseline)
+
+
+def saliency_of(active: ActiveModel, image, method: str, target: int, contrast, baseline: str) -> SaliencyMap:
+    """The active model's saliency map for one image (cached per model, image and choice)."""
+    return _saliency(active.key, image, method, target, contrast, baseline, active.model)
+
+
+def model_convolves(active: ActiveModel) -> bool:
+    """Whether Grad-CAM applies to the active model."""
+    return has_convolution(active.model)
 
 
 # ---- the session's active model ------------------------------------------------------------------

@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from core.analysis.inspection import layer_activations
+from core.analysis.inspection import layer_activations, predict_digit
 from dashboard import charts, state
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
+from dashboard.saliency_panel import saliency_panel
 
 RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at during inference
 
@@ -40,6 +41,11 @@ with output_column:
     probabilities = activations[model.layers[-1].name][0]
     st.markdown(f"**Output:** predicted **{int(np.argmax(probabilities))}** ({probabilities.max():.1%})")
     st.plotly_chart(charts.probability_bars(probabilities, height=220), key="output_probabilities")
+
+st.subheader("Which pixels made the model say so")
+if active.ensemble_runs:
+    st.caption("Of the ensemble itself (its average), not only the member shown layer by layer.")
+saliency_panel(active, image, int(np.argmax(predict_digit(active.model, image))), key="activations")
 
 st.subheader("Layer by layer")
 for position, layer in enumerate(model.layers[:-1], start=1):

@@ -16,6 +16,7 @@ from core.preprocessing import digit_from_canvas, digit_from_upload
 from dashboard import state
 from dashboard.page_registry import heading_of
 from dashboard.prediction_panel import prediction_panel
+from dashboard.saliency_panel import saliency_panel
 
 CANVAS_SIZE = 280
 STROKE_WIDTH = 22
@@ -89,6 +90,9 @@ def drawing_area(model) -> None:
             st.info("Draw a digit on the black canvas to see what the model predicts.", icon=":material/draw:")
         else:
             show_prediction(model, digit, "drawing")
+    # Off by default: with it off, a stroke costs one toggle more and no gradient.
+    if st.toggle("Show which pixels made the model say so", key="draw_saliency") and digit is not None:
+        saliency_panel(active, digit, int(np.argmax(predict_digit(model, digit))), key="draw")
 
 
 drawing_area(active.model)
