@@ -2,8 +2,10 @@
 
 Versions of run.json: 1 has no `schema_version` key (runs saved before this module); 2 adds that
 key and nothing else; 3 adds `upload`, only in the record of a model trained elsewhere and kept as a
-run (core/uploads.py). `from_dict` reads them all, gives missing keys a default (None where a value is
-unknown) and ignores keys it does not know, so runs saved by older and newer versions still load.
+run (core/uploads.py); 4 adds `calibration`, the temperature fitted on the run's validation split at the
+end of training (core/experiment.py). `from_dict` reads them all, gives missing keys a default (None
+where a value is unknown) and ignores keys it does not know, so runs saved by older and newer versions
+still load.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from core.config import TrainConfig
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 FIRST_SCHEMA_VERSION = 1  # a record without the key
 
 
@@ -76,6 +78,24 @@ class UploadSummary:
 
 
 @dataclass(frozen=True)
+class TemperatureScaling:
+    """A temperature T fitted by minimising the log-loss on held-out images (core.analysis.calibration).
+
+    The calibrated probabilities are softmax(log p / T): T > 1 softens over-confident ones, T < 1
+    sharpens under-confident ones; the predicted digit never changes.
+    """
+
+    temperature: float = 1.0
+    images: int = 0  # how many images it was fitted on
+    nll_before: float | None = None  # mean log-loss on those images at T = 1
+    nll_after: float | None = None  # ... and at the fitted T
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TemperatureScaling:
+        return cls(**_known_fields(cls, data))
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """Everything a run records about itself: configuration, data, training, test scores, versions."""
 
@@ -94,6 +114,7 @@ class RunRecord:
     seed: int = 0  # the config's seed, also kept at the top level as in version 1
     schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
     upload: UploadSummary | None = None  # set for a model trained elsewhere and kept as a run
+    calibration: TemperatureScaling | None = None  # fitted on the validation split; None for older runs, uploads
 
     @property
     def is_uploaded(self) -> bool:
@@ -107,8 +128,10 @@ class RunRecord:
         return self.history[self.best_epoch - 1].get("val_accuracy")
 
     def to_dict(self) -> dict:
-        """The JSON-ready contents of run.json (a trained run's has no `upload` key)."""
+        """The JSON-ready contents of run.json (no `upload` key for a trained run, no `calibration` when unknown)."""
         data = {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}
+        if self.calibration is None:
+            del data["calibration"]
         if self.upload is None:
             del data["upload"]
         else:
@@ -128,6 +151,11 @@ class RunRecord:
             seed=values.get("seed", config.seed),
             schema_version=values.get("schema_version", FIRST_SCHEMA_VERSION),
             upload=UploadSummary.from_dict(values["upload"]) if isinstance(values.get("upload"), dict) else None,
+            calibration=(
+                TemperatureScaling.from_dict(values["calibration"])
+                if isinstance(values.get("calibration"), dict)
+                else None
+            ),
         )
         return cls(**values)
 

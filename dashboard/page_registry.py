@@ -57,6 +57,14 @@ PAGES: tuple[PageSpec, ...] = (
         "confidence.",
     ),
     PageSpec(
+        "calibration.py",
+        "Calibration",
+        ":material/thermostat:",
+        "Calibration",
+        "whether the model's confidence can be trusted: reliability diagrams before and after temperature "
+        "scaling, ECE, log-loss and Brier score, and accuracy when it answers only above a confidence threshold.",
+    ),
+    PageSpec(
         "weights.py",
         "Weights",
         ":material/grid_on:",
