@@ -69,6 +69,7 @@ PAGE_HEADINGS = {
     "Training curves": "Training curves",
     "Per-class metrics": "Per-class metrics",
     "Misclassifications": "Misclassifications",
+    "Calibration": "Calibration",
     "Weights": "Weights",
     "Activations": "Activations",
     "Draw": "Draw a digit",

@@ -1,4 +1,4 @@
-"""One complete run: train, evaluate on the test set, save to the store."""
+"""One complete run: train, evaluate on the test set, fit a temperature on the validation split, save to the store."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from core.analysis.evaluation import Evaluation, evaluate
+from core.analysis.calibration import temperature_scaling
+from core.analysis.evaluation import Evaluation, evaluate, predict_probabilities
 from core.config import TrainConfig
 from core.data import MnistData
-from core.record import DataSummary, RunRecord, TestMetrics
+from core.record import DataSummary, RunRecord, TemperatureScaling, TestMetrics
 from core.runs import RunInfo, RunStore
-from core.training import ProgressListener, TrainResult, train
+from core.training import ProgressListener, TrainResult, train, training_split
 
 
 @dataclass
@@ -31,16 +32,29 @@ def run_experiment(
     listener: ProgressListener | None = None,
     cancel_event: threading.Event | None = None,
 ) -> ExperimentResult | None:
-    """Train, evaluate and save; returns None (and saves nothing) when cancelled."""
+    """Train, evaluate, calibrate and save; returns None (and saves nothing) when cancelled."""
     training = train(config, data, listener, cancel_event)
     if training.cancelled:
         return None
     evaluation = evaluate(training.model, data.x_test, data.y_test)
-    run = store.save(training.model, make_record(config, data, training, evaluation), config.name)
+    calibration = fit_on_validation(training.model, config, data)
+    run = store.save(training.model, make_record(config, data, training, evaluation, calibration), config.name)
     return ExperimentResult(run, training, evaluation)
 
 
-def make_record(config: TrainConfig, data: MnistData, training: TrainResult, evaluation: Evaluation) -> RunRecord:
+def fit_on_validation(model: keras.Model, config: TrainConfig, data: MnistData) -> TemperatureScaling:
+    """Temperature scaling fitted on the validation split the run held out (never on the test set)."""
+    _, _, x_val, y_val = training_split(config, data)
+    return temperature_scaling(predict_probabilities(model, x_val), y_val)
+
+
+def make_record(
+    config: TrainConfig,
+    data: MnistData,
+    training: TrainResult,
+    evaluation: Evaluation,
+    calibration: TemperatureScaling | None = None,
+) -> RunRecord:
     """The contents of run.json (the store adds the run id and creation time)."""
     return RunRecord(
         config=config,
@@ -54,6 +68,7 @@ def make_record(config: TrainConfig, data: MnistData, training: TrainResult, eva
         test_metrics=TestMetrics.from_dict(evaluation.summary()),
         parameters=int(training.model.count_params()),
         versions=library_versions(),
+        calibration=calibration,
     )
 
 

@@ -2,8 +2,9 @@
 
 Versions of run.json: 1 has no `schema_version` key (runs saved before this module); 2 adds that
 key and nothing else; 3 adds `upload`, only in the record of a model trained elsewhere and kept as a
-run (core/uploads.py); 4 adds `annotations` (a user's name, tags and note), only once a user set one.
-`from_dict` reads them all, gives missing keys a default (None where a value is
+run (core/uploads.py); 4 adds `annotations` (a user's name, tags and note), only once a user set one;
+5 adds `calibration`, the temperature fitted on the run's validation split at the end of training
+(core/experiment.py). `from_dict` reads them all, gives missing keys a default (None where a value is
 unknown) and ignores keys it does not know, so runs saved by older and newer versions still load.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from core.config import TrainConfig
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 FIRST_SCHEMA_VERSION = 1  # a record without the key
 
 
@@ -101,6 +102,24 @@ class Annotations:
 
 
 @dataclass(frozen=True)
+class TemperatureScaling:
+    """A temperature T fitted by minimising the log-loss on held-out images (core.analysis.calibration).
+
+    The calibrated probabilities are softmax(log p / T): T > 1 softens over-confident ones, T < 1
+    sharpens under-confident ones; the predicted digit never changes.
+    """
+
+    temperature: float = 1.0
+    images: int = 0  # how many images it was fitted on
+    nll_before: float | None = None  # mean log-loss on those images at T = 1
+    nll_after: float | None = None  # ... and at the fitted T
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TemperatureScaling:
+        return cls(**_known_fields(cls, data))
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """Everything a run records about itself: configuration, data, training, test scores, versions."""
 
@@ -120,6 +139,7 @@ class RunRecord:
     schema_version: int = SCHEMA_VERSION  # of the file it was read from; new records are the current version
     upload: UploadSummary | None = None  # set for a model trained elsewhere and kept as a run
     annotations: Annotations = field(default_factory=Annotations)  # editable after saving (RunStore.annotate)
+    calibration: TemperatureScaling | None = None  # fitted on the validation split; None for older runs, uploads
 
     @property
     def is_uploaded(self) -> bool:
@@ -133,8 +153,10 @@ class RunRecord:
         return self.history[self.best_epoch - 1].get("val_accuracy")
 
     def to_dict(self) -> dict:
-        """The JSON-ready contents of run.json (a trained run's has no `upload` key)."""
+        """The JSON-ready contents of run.json (no `upload` key for a trained run, no `calibration` when unknown)."""
         data = {**asdict(self), "config": self.config.to_dict(), "history": list(self.history)}
+        if self.calibration is None:
+            del data["calibration"]
         if self.upload is None:
             del data["upload"]
         else:
@@ -161,6 +183,11 @@ class RunRecord:
             annotations=Annotations.from_dict(values["annotations"])
             if isinstance(values.get("annotations"), dict)
             else Annotations(),
+            calibration=(
+                TemperatureScaling.from_dict(values["calibration"])
+                if isinstance(values.get("calibration"), dict)
+                else None
+            ),
         )
         return cls(**values)
 

@@ -155,10 +155,7 @@ def train(
     Raises TrainingDivergedError as soon as the loss blows up (nothing to save or evaluate).
     """
     config.validated()
-    x_all, y_all = data.x_train, data.y_train
-    if config.train_limit:
-        x_all, y_all = x_all[: config.train_limit], y_all[: config.train_limit]
-    x_train, y_train, x_val, y_val = split_validation(x_all, y_all, config.validation_fraction, config.seed)
+    x_train, y_train, x_val, y_val = training_split(config, data)
     batches = int(np.ceil(len(x_train) / config.batch_size))
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.seed)
@@ -197,6 +194,18 @@ def train(
         validation_count=len(y_val),
         train_count=len(y_train),
     )
+
+
+def training_split(config: TrainConfig, data: MnistData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The run's (x_train, y_train, x_val, y_val): its first `train_limit` training images, split by its seed.
+
+    Deterministic, so the validation images a saved run held out can be found again from its
+    configuration (core.analysis.calibration fits a temperature on them).
+    """
+    x_all, y_all = data.x_train, data.y_train
+    if config.train_limit:
+        x_all, y_all = x_all[: config.train_limit], y_all[: config.train_limit]
+    return split_validation(x_all, y_all, config.validation_fraction, config.seed)
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) -> tf.data.Dataset:

@@ -81,6 +81,15 @@ PAGES: tuple[PageSpec, ...] = (
         section=WHY_IT_FAILS,
     ),
     PageSpec(
+        "calibration.py",
+        "Calibration",
+        ":material/thermostat:",
+        "Calibration",
+        "whether the model's confidence can be trusted: reliability diagrams before and after temperature "
+        "scaling, ECE, log-loss and Brier score, and accuracy when it answers only above a confidence threshold.",
+        section=WHY_IT_FAILS,
+    ),
+    PageSpec(
         "weights.py",
         "Weights",
         ":material/grid_on:",

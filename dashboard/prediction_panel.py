@@ -11,6 +11,7 @@ import html
 
 import numpy as np
 
+from core.analysis.calibration import answer
 from dashboard.inline_images import png_data_uri
 
 PREDICTED_COLOUR, OTHER_COLOUR = "#3b5bdb", "#adb5bd"  # as charts.probability_bars
@@ -49,14 +50,32 @@ def probability_bars(probabilities: np.ndarray) -> str:
     return f'<div class="dl-bars">{"".join(bars)}</div><div class="dl-digits">{digits}</div>'
 
 
-def prediction_panel(digit: np.ndarray, probabilities: np.ndarray, source: str) -> str:
-    """The whole result: what the model saw, its answer and confidence, and every digit's probability."""
+def prediction_panel(
+    digit: np.ndarray,
+    probabilities: np.ndarray,
+    source: str,
+    not_sure_below: float | None = None,
+    temperature: float | None = None,
+) -> str:
+    """The whole result: what the model saw, its answer and confidence, and every digit's probability.
+
+    Under `not_sure_below` the answer is "Not sure" with the best guess beside it; `temperature`
+    says the probabilities were temperature-scaled (the Calibration page's toggle).
+    """
     predicted = int(np.argmax(probabilities))
+    confidence = f"{probabilities[predicted]:.1%} confident"
+    if temperature is not None:
+        confidence += f" (calibrated, T = {temperature:.2f})"
+    if answer(probabilities, not_sure_below) is None:
+        heading = "Not sure"
+        caption = f"best guess {predicted}, {confidence}: under your {not_sure_below:.0%} threshold"
+    else:
+        heading, caption = f"Prediction: <strong>{predicted}</strong>", confidence
     return (
         f'{STYLE}<div class="dl-panel"><div class="dl-result">'
         f'<figure><img src="{png_data_uri(digit)}" alt="the 28×28 image the model sees">'
         "<figcaption>what the model sees (28×28)</figcaption></figure>"
-        f"<div><h3>Prediction: <strong>{predicted}</strong></h3>"
-        f'<div class="dl-caption">{probabilities[predicted]:.1%} confident · from your {html.escape(source)}</div>'
+        f"<div><h3>{heading}</h3>"
+        f'<div class="dl-caption">{caption} · from your {html.escape(source)}</div>'
         f"</div></div>{probability_bars(probabilities)}</div>"
     )

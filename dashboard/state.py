@@ -13,6 +13,15 @@ import numpy as np
 import streamlit as st
 
 from core.adapters import AdaptedModel, load_user_model
+from core.analysis.calibration import (
+    CalibrationReport,
+    CoverageCurve,
+    accuracy_coverage_curve,
+    calibration_report,
+    fit_model_temperature,
+    images_to_fit_on,
+    scaled_evaluation,
+)
 from core.analysis.embedding import (
     EmbeddingMap,
     EmbeddingSample,
@@ -30,7 +39,7 @@ from core.embedding_jobs import TsneJobs
 from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
 from core.label_issue_jobs import OutOfSampleJobs
-from core.record import RunRecord
+from core.record import RunRecord, TemperatureScaling
 from core.runs import DamagedRun, RunInfo, RunStore
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import HOME
@@ -44,6 +53,11 @@ SELECTED_TEST_INDEX_KEY = "selected_test_index"  # set by Misclassifications' In
 LAST_DRAWN_DIGIT_KEY = "last_drawn_digit"  # the 28×28 of the last drawing, set by Draw, read by Activations
 PREFERENCE_IMAGES = 2000  # test images used to find each first-layer unit's favourite digits
 UPLOADS_KEY = "uploaded_models"
+# The session's calibration choices, set on the Calibration page and read wherever probabilities show.
+CALIBRATED_KEY = "calibrated_probabilities"  # show temperature-scaled probabilities (default off)
+THRESHOLD_KEY = "confidence_threshold"  # selective prediction: answer at this confidence or above
+NOT_SURE_KEY = "draw_answers_not_sure"  # Draw says "not sure" under the threshold (default off)
+DEFAULT_THRESHOLD = 0.9
 LISTING_TTL_SECONDS = 30  # the longest a run folder damaged in place stays listed as complete
 
 
@@ -215,6 +229,135 @@ def saliency_of(active: ActiveModel, image, method: str, target: int, contrast, 
 def model_convolves(active: ActiveModel) -> bool:
     """Whether Grad-CAM applies to the active model."""
     return has_convolution(active.model)
+
+
+# ---- calibration ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelCalibration:
+    """A model's temperature and where it was fitted, in words for the user."""
+
+    scaling: TemperatureScaling
+    fitted_on: str  # "the validation split this run held out in training (6,000 images)"
+    caveat: str | None = None  # why the model may have trained on those images
+    recorded: bool = False  # read from run.json (fitted at the end of training) rather than fitted here
+
+    @property
+    def temperature(self) -> float:
+        return self.scaling.temperature
+
+
+def calibration_of(active: ActiveModel) -> ModelCalibration:
+    """The active model's temperature: from run.json when training recorded it, else fitted once per model and data.
+
+    The fit is one batched pass over held-out images (core.analysis.calibration.images_to_fit_on),
+    never over the test set, cached for every session.
+    """
+    record = active.record
+    if record is not None and record.calibration is not None:
+        scaling = record.calibration
+        where = f"the validation split this run held out in training ({scaling.images:,} images), when it was trained"
+        return ModelCalibration(scaling, where, recorded=True)
+    data, _ = load_data()
+    return _fitted_calibration(active.key, data.description, active)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Fitting a temperature on held-out images…")
+def _fitted_calibration(model_key: str, data_description: str, _active: ActiveModel) -> ModelCalibration:
+    data, _ = load_data()
+    runs = (_active.run,) if _active.run is not None else _active.ensemble_runs
+    fit_images = images_to_fit_on(runs, data)
+    scaling = fit_model_temperature(_active.model, fit_images)
+    return ModelCalibration(scaling, fit_images.description, fit_images.caveat)
+
+
+def calibrated_probabilities_on() -> bool:
+    """Whether this session shows temperature-scaled probabilities (the Calibration page's toggle)."""
+    return bool(st.session_state.get(CALIBRATED_KEY, False))
+
+
+def displayed_temperature(active: ActiveModel) -> float | None:
+    """The temperature the session's probabilities are shown at; None for the model's own probabilities."""
+    return calibration_of(active).temperature if calibrated_probabilities_on() else None
+
+
+def displayed_evaluation(active: ActiveModel) -> Evaluation:
+    """The test-set evaluation as this session shows probabilities: temperature-scaled when the toggle is on.
+
+    Predictions (argmax) are the same either way; confidences and probability bars differ.
+    """
+    evaluation = active.evaluation()
+    temperature = displayed_temperature(active)
+    if temperature is None:
+        return evaluation
+    data, _ = load_data()
+    return _scaled_evaluation(active.key, data.description, temperature, evaluation)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _scaled_evaluation(
+    model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
+) -> Evaluation:
+    return scaled_evaluation(_evaluation, temperature)
+
+
+def calibration_reports(active: ActiveModel) -> tuple[CalibrationReport, CalibrationReport]:
+    """The test set's calibration before (T = 1) and after temperature scaling, computed once per model and data."""
+    data, _ = load_data()
+    temperature = calibration_of(active).temperature
+    return _calibration_reports(active.key, data.description, temperature, active.evaluation())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _calibration_reports(
+    model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
+) -> tuple[CalibrationReport, CalibrationReport]:
+    before = calibration_report(_evaluation.probabilities, _evaluation.labels)
+    after = calibration_report(_evaluation.probabilities, _evaluation.labels, temperature)
+    return before, after
+
+
+def coverage_curves(active: ActiveModel) -> dict[str, CoverageCurve]:
+    """Accuracy against coverage on the test set, with the model's own and the temperature-scaled confidences."""
+    data, _ = load_data()
+    temperature = calibration_of(active).temperature
+    return _coverage_curves(active.key, data.description, temperature, active.evaluation())
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _coverage_curves(
+    model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
+) -> dict[str, CoverageCurve]:
+    correct = _evaluation.predictions == _evaluation.labels
+    scaled = scaled_evaluation(_evaluation, temperature)
+    return {
+        "model's own": accuracy_coverage_curve(_evaluation.confidences, correct),
+        "temperature-scaled": accuracy_coverage_curve(scaled.confidences, correct),
+    }
+
+
+def remembered(widget, label: str, key: str, default, **kwargs):
+    """`widget` (st.toggle, st.slider, …) whose value is kept in session state under `key` across pages.
+
+    Streamlit forgets a widget's state on a page that does not show it; the value is copied to
+    `key`, a plain session-state entry, whenever it changes, and the widget starts from it.
+    """
+    widget_key = f"{key}_widget"
+
+    def remember() -> None:
+        st.session_state[key] = st.session_state[widget_key]
+
+    return widget(label, value=st.session_state.get(key, default), key=widget_key, on_change=remember, **kwargs)
+
+
+def confidence_threshold() -> float:
+    return float(st.session_state.get(THRESHOLD_KEY, DEFAULT_THRESHOLD))
+
+
+def not_sure_threshold() -> float | None:
+    """The confidence under which Draw answers "not sure"; None when the user has not asked for it."""
+    return confidence_threshold() if st.session_state.get(NOT_SURE_KEY, False) else None
 
 
 # ---- the session's active model ------------------------------------------------------------------

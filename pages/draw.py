@@ -3,13 +3,15 @@
 A stroke reruns only `drawing_area`, a fragment: the canvas, the image the model sees and the
 probability bars. The sidebar and the upload below are not rerun, and the fragment reads no file
 and evaluates nothing but the one drawing: with a room full of people drawing at once, each
-stroke costs the server a few milliseconds instead of a whole page.
+stroke costs the server a few milliseconds instead of a whole page. The session's calibration
+choices (temperature, "not sure" threshold) are read once per page run, not per stroke.
 """
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from core.analysis.calibration import apply_temperature
 from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
 from core.preprocessing import digit_from_canvas, digit_from_upload
@@ -26,13 +28,23 @@ JUST_CLEARED_KEY = "canvas_just_cleared"
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
+temperature = state.displayed_temperature(active)  # None: the model's own probabilities
+not_sure_below = state.not_sure_threshold()  # None: always answer
+if temperature is not None or not_sure_below is not None:
+    settings = [f"calibrated probabilities (T = {temperature:.2f})"] if temperature is not None else []
+    if not_sure_below is not None:
+        settings.append(f'"not sure" under {not_sure_below:.0%} confidence')
+    st.caption(f"Showing {' and '.join(settings)}, as set on the Calibration page.")
 
 
 def show_prediction(model, digit: np.ndarray, source: str) -> None:
     """The predicted digit, its probability bars, and the 28×28 input the model saw, as one light element."""
     st.session_state[state.LAST_DRAWN_DIGIT_KEY] = digit
+    probabilities = predict_digit(model, digit)
+    if temperature is not None:
+        probabilities = apply_temperature(probabilities, temperature)
     with st.container(key=f"prediction_{source}"):
-        st.html(prediction_panel(digit, predict_digit(model, digit), source))
+        st.html(prediction_panel(digit, probabilities, source, not_sure_below, temperature))
 
 
 def clear_canvas() -> None:

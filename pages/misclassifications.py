@@ -11,7 +11,7 @@ SAMPLE_SIZE = 16
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
-evaluation = active.evaluation()
+evaluation = state.displayed_evaluation(active)  # calibrated when the session asks (Calibration)
 data, _ = state.load_data()
 digits = ["all", *range(10)]
 

@@ -67,6 +67,7 @@ def test_cli_trains_evaluates_saves_and_summarises(tmp_path, capsys):
     assert "data source: sample" in out and "test accuracy: 0." in out and "macro F1" in out
     runs, _ = RunStore(tmp_path).list_runs()
     assert len(runs) == 1 and runs[0].run_id.endswith("cli-run")
+    assert f"temperature {runs[0].record.calibration.temperature:.3f} (fitted on 60 validation images;" in out
     assert runs[0].config.hidden_units == (32,) and runs[0].config.train_limit == 600
 
 

@@ -75,10 +75,16 @@ def print_epoch(event: ProgressEvent) -> None:
 
 def format_result(result: ExperimentResult, data: MnistData) -> str:
     """Where the run was saved, and how it scored and trained."""
-    training = result.training
-    return (
+    training, calibration = result.training, result.run.record.calibration
+    lines = (
         f"run {result.run.run_id} saved in {result.run.path}\n"
         f"data source: {data.source} · test accuracy: {result.evaluation.accuracy:.4f} · "
         f"macro F1: {result.evaluation.summary()['macro_f1']:.4f} · epochs run: {training.stopped_epoch} "
         f"(best {training.best_epoch}) · training seconds: {training.seconds:.1f}"
     )
+    if calibration is not None:
+        lines += (
+            f"\ntemperature {calibration.temperature:.3f} (fitted on {calibration.images} validation images; "
+            f"their log-loss {calibration.nll_before:.4f} → {calibration.nll_after:.4f})"
+        )
+    return lines

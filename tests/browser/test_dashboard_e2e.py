@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from dashboard.page_registry import ANALYSIS_PAGES
 from tests.browser.helpers import (
     APP_TIMEOUT_MS,
     MAIN,
@@ -91,7 +92,7 @@ def test_every_page_shows_its_content(app, quick_run):
 
     go_to_page(page, "Home")
     expect(main.get_by_text(f"Active model: {quick_run.run_id}")).to_be_visible()
-    expect(main.locator('[data-testid="stPageLink"]')).to_have_count(6)
+    expect(main.locator('[data-testid="stPageLink"]')).to_have_count(len(ANALYSIS_PAGES))
     app.check()
     screenshot(page, "10-home")
 
