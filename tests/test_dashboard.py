@@ -297,7 +297,7 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     at = start_app(monkeypatch, root)
     load_run(at, ids["alpha"])
     assert ids["alpha"] in sidebar_success(at)
-    assert any(ids["alpha"] in s and "test accuracy" in s for s in texts(at.main.success))
+    assert any(ids["alpha"] in s and f"{run.test_accuracy:.2%}" in s for s in texts(at.main.success))
     assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
 
     # Training curves: metrics from run.json and the curves chart (loss and accuracy, train and val.).
