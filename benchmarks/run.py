@@ -36,7 +36,7 @@ LATENCY_MODEL = {"epochs": 1, "train_limit": 2000}  # latency does not depend on
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements (sections 4–7)")
+    parser.add_argument("--skip-dashboard", action="store_true", help="skip the browser measurements (sections 4–9)")
     args = parser.parse_args(argv)
     data = load_mnist()
     lines = []
@@ -59,6 +59,7 @@ def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
     yield from latency_section(data)
     if with_dashboard:
         from benchmarks import (  # need Playwright, which the other sections do not
+            analysis_speed,
             dashboard_memory,
             dashboard_speed,
             draw_load,
@@ -69,6 +70,7 @@ def report_lines(data: MnistData, with_dashboard: bool) -> Iterator[str]:
         yield from dashboard_memory.run(data)
         yield f"\n{draw_load.SECTION_HEADING}\n"
         yield from draw_load.run(data)
+        yield from analysis_speed.run(data)
 
 
 def machine_description() -> str:
