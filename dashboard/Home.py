@@ -18,7 +18,8 @@ navigation = st.navigation(
     {
         section: [st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME) for page in pages]
         for section, pages in SECTIONS.items()
-    }
+    },
+    expanded=True,  # every page in view: Streamlit folds more than ten behind "View more"
 )
 restore_active_model()
 render_sidebar()
