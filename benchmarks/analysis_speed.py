@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from core.analysis.calibration import calibration_report, temperature_scaling
 from core.analysis.embedding import embedding_sample, pca_map, penultimate_features, place_points, tsne_map
 from core.analysis.evaluation import evaluate
 from core.analysis.label_issues import rank_label_issues
@@ -64,6 +65,8 @@ def core_lines(model, data: MnistData) -> list[str]:
     """Each analysis computed once, as the dashboard's caches do on a model's first visit."""
     evaluation, evaluate_s = timed(lambda: evaluate(model, data.x_test, data.y_test))
     _, rank_s = timed(lambda: rank_label_issues(evaluation.labels, evaluation.probabilities))
+    _, report_s = timed(lambda: calibration_report(evaluation.probabilities, evaluation.labels))
+    _, fit_s = timed(lambda: temperature_scaling(evaluation.probabilities, evaluation.labels))
     size = min(MAP_SAMPLE, len(data.y_test))
     sample, features_s = timed(lambda: embedding_sample(model, data.x_test, data.y_test, evaluation.predictions, size))
     pca, pca_s = timed(lambda: pca_map(sample))
@@ -73,6 +76,8 @@ def core_lines(model, data: MnistData) -> list[str]:
     rows = [
         ("Evaluation of the test set (one batched pass; every page shares it)", evaluate_s, ""),
         ("Label-issue ranking of the test set (cleanlab), after evaluation", rank_s, "≤ 3 s"),
+        ("Calibration report (reliability bins, ECE, MCE, NLL, Brier) of the test set", report_s, ""),
+        ("Temperature fit (minimize_scalar on the log-loss) on 10,000 probabilities", fit_s, ""),
         (f"Embedding sample: penultimate features of {size:,} test images", features_s, ""),
         (f"PCA map of {size:,} points (features + PCA)", features_s + pca_s, "≤ 2 s"),
         (f"t-SNE map of {size:,} points (openTSNE, one thread; {len(reports)} progress reports)", tsne_s, "≤ 20 s"),
