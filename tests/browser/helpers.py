@@ -252,6 +252,15 @@ def assert_charts_drawn(page: Page, scope: Locator | None = None, minimum: int =
     return charts.count()
 
 
+def confusion_cells(page: Page) -> Locator:
+    """The 100 cells of the Per-class metrics page's confusion matrix (Vega draws them as SVG paths, in row order)."""
+    return page.locator(f"{MAIN} .st-key-confusion svg g.mark-rect path")
+
+
+def assert_confusion_matrix_drawn(page: Page) -> None:
+    expect(confusion_cells(page)).to_have_count(100, timeout=APP_TIMEOUT_MS)
+
+
 def screenshot(page: Page, name: str) -> Path:
     """A full-page PNG in artifacts/screenshots/.
 

@@ -8,16 +8,24 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.analysis.evaluation import most_confused_pairs
-from tests.browser.helpers import MAIN, go_to_page, load_saved_run, open_app, screenshot, wait_for_images
+from tests.browser.helpers import (
+    MAIN,
+    assert_confusion_matrix_drawn,
+    confusion_cells,
+    go_to_page,
+    load_saved_run,
+    open_app,
+    screenshot,
+    wait_for_images,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def click_cell(page: Page, true: int, predicted: int) -> None:
     """Click a cell near its corner, off its count (Vega draws the 100 cells in row order)."""
-    cells = page.locator(f"{MAIN} .st-key-confusion svg g.mark-rect path")
-    expect(cells).to_have_count(100)
-    cells.nth(true * 10 + predicted).click(position={"x": 4, "y": 4})
+    assert_confusion_matrix_drawn(page)
+    confusion_cells(page).nth(true * 10 + predicted).click(position={"x": 4, "y": 4})
 
 
 def click_count(page: Page, true: int, predicted: int) -> None:

@@ -32,6 +32,7 @@ from tests.browser.helpers import (
     MAIN,
     active_model_alert,
     assert_charts_drawn,
+    assert_confusion_matrix_drawn,
     go_to_page,
     load_saved_run,
     open_app,
@@ -96,7 +97,9 @@ def visit_every_page(page, server: RecipeServer, shot_prefix: str) -> None:
         expect(main.locator('[data-testid="stException"]')).to_have_count(0)
         if title == "Weights":  # the page that took the server down: its per-digit preference chart
             expect(main.locator(".st-key-unit_preference .js-plotly-plot")).to_be_visible(timeout=APP_TIMEOUT_MS)
-        if title in ("Per-class metrics", "Activations"):
+        if title == "Per-class metrics":
+            assert_confusion_matrix_drawn(page)
+        if title == "Activations":
             assert_charts_drawn(page, minimum=2)
         wait_for_images(page)  # an image still loading when the page is left answers 404
         server.assert_alive()
