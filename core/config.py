@@ -43,6 +43,10 @@ ARCHITECTURE_DEFAULTS = {
     },
 }
 SCHEDULES = ("constant", "one_cycle")
+# Activation functions of the hidden layers (Keras names). Softmax stays the output's.
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "swish", "leaky_relu")
+# What early stopping watches, and so which epoch's weights are kept: the lowest loss or the highest accuracy.
+EARLY_STOPPING_MONITORS = ("val_loss", "val_accuracy")
 
 
 @dataclass(frozen=True)
@@ -60,11 +64,21 @@ class TrainConfig:
     batch_size: int = 32
     validation_fraction: float = 0.1
     patience: int = 3
+    early_stopping_monitor: str = "val_loss"
+    # One name for every hidden layer, or one per hidden layer (see hidden_layer_count); runs saved
+    # before this field load as relu, which is what they used.
+    activation: tuple[str, ...] = ("relu",)
     augment: bool = False
     seed: int = 0
     name: str = ""
     train_limit: int | None = None  # use only the first N training images (quick runs, tests)
     tags: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if isinstance(self.activation, str):  # TrainConfig(activation="tanh") means every hidden layer
+            object.__setattr__(self, "activation", (self.activation,))
+        else:
+            object.__setattr__(self, "activation", tuple(self.activation))
 
     @classmethod
     def for_arch(cls, arch: str, **overrides) -> TrainConfig:
@@ -93,12 +107,44 @@ class TrainConfig:
                 "validation fraction must be in (0, 1)",
             ),
             (self.patience >= 0, "patience must be >= 0"),
+            (
+                self.early_stopping_monitor in EARLY_STOPPING_MONITORS,
+                f"early stopping monitors {' or '.join(EARLY_STOPPING_MONITORS)}, not {self.early_stopping_monitor!r}",
+            ),
+            (
+                bool(self.activation) and all(name in ACTIVATIONS for name in self.activation),
+                f"unknown activation in {', '.join(self.activation) or 'nothing'}; "
+                f"choose from {', '.join(ACTIVATIONS)}",
+            ),
+            (
+                len(self.activation) in (1, self.hidden_layer_count),
+                f"give one activation, or one per hidden layer ({self.hidden_layer_count} for this {self.arch}), "
+                f"not {len(self.activation)}",
+            ),
             (self.train_limit is None or self.train_limit >= 20, "train limit must be >= 20"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
         return self
+
+    @property
+    def hidden_layer_count(self) -> int:
+        """How many hidden layers take an activation: the MLP's Dense layers, a convnet's convolutions (then Dense)."""
+        if self.arch == "mlp":
+            return len(self.hidden_units)
+        widths = self.filters or ARCHITECTURE_DEFAULTS.get(self.arch, {}).get("filters", ())
+        if self.arch == "deep_cnn":  # three convolutions per block, then the head's one
+            return 3 * (len(widths) - 1) + 1
+        if self.arch == "fast_cnn":  # one per convolution block; it has no Dense hidden layers
+            return len(widths)
+        return len(widths) + len(self.hidden_units)
+
+    def activations(self) -> tuple[str, ...]:
+        """The activation of each hidden layer, in order (a single name repeated)."""
+        if len(self.activation) == 1:
+            return self.activation * self.hidden_layer_count
+        return self.activation
 
     def with_changes(self, **changes) -> TrainConfig:
         return replace(self, **changes).validated()
@@ -107,6 +153,7 @@ class TrainConfig:
         data = asdict(self)
         data["hidden_units"] = list(self.hidden_units)
         data["filters"] = list(self.filters)
+        data["activation"] = list(self.activation)
         return data
 
     @classmethod

@@ -46,8 +46,13 @@ def build_mlp(config: TrainConfig) -> keras.Sequential:
     model = keras.Sequential(name="mlp")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Flatten(name="flatten"))
+    activations = config.activations()
     for index, units in enumerate(config.hidden_units, start=1):
-        model.add(layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}"))
+        model.add(
+            layers.Dense(
+                units, activation=activations[index - 1], kernel_regularizer=_l2(config), name=f"hidden_{index}"
+            )
+        )
         if config.dropout > 0:
             model.add(layers.Dropout(config.dropout, name=f"dropout_{index}"))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
@@ -59,12 +64,17 @@ def build_cnn(config: TrainConfig) -> keras.Sequential:
     model = keras.Sequential(name="cnn")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
+    activations = iter(config.activations())  # the convolutions', then the Dense layers'
     for index, width in enumerate(config.filters or (32, 64), start=1):
-        model.add(layers.Conv2D(width, 3, activation="relu", kernel_regularizer=_l2(config), name=f"conv_{index}"))
+        model.add(
+            layers.Conv2D(width, 3, activation=next(activations), kernel_regularizer=_l2(config), name=f"conv_{index}")
+        )
         model.add(layers.MaxPooling2D(2, name=f"pool_{index}"))
     model.add(layers.Flatten(name="flatten"))
     for index, units in enumerate(config.hidden_units, start=1):
-        model.add(layers.Dense(units, activation="relu", kernel_regularizer=_l2(config), name=f"hidden_{index}"))
+        model.add(
+            layers.Dense(units, activation=next(activations), kernel_regularizer=_l2(config), name=f"hidden_{index}")
+        )
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout"))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
@@ -75,11 +85,13 @@ def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
     """Speed recipe: per width, Conv3×3 → MaxPool → BatchNorm → ReLU; then one Dense softmax.
 
     Pooling before BatchNorm and ReLU gives the same function class (both are monotonic per
-    channel for a positive scale) at a quarter of their cost.
+    channel for a positive scale) at a quarter of their cost. Another activation takes ReLU's place;
+    for a non-monotonic one (gelu, swish) the order then matters a little.
     """
     model = keras.Sequential(name="fast_cnn")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
+    activations = config.activations()
     for index, width in enumerate(config.filters or (16, 32, 64), start=1):
         model.add(
             layers.Conv2D(
@@ -88,7 +100,7 @@ def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
         )
         model.add(layers.MaxPooling2D(2, name=f"pool_{index}"))
         model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"conv_{index}_bn"))
-        model.add(layers.ReLU(name=f"conv_{index}_relu"))
+        model.add(_activation_layer(activations[index - 1], f"conv_{index}"))
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout"))
@@ -103,13 +115,14 @@ def build_deep_cnn(config: TrainConfig) -> keras.Sequential:
     model = keras.Sequential(name="deep_cnn")
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
+    activations = iter(config.activations())
     for block, width in enumerate(widths[:-1], start=1):
-        _conv_bn_relu(model, config, width, 3, name=f"conv_{block}a")
-        _conv_bn_relu(model, config, width, 3, name=f"conv_{block}b")
-        _conv_bn_relu(model, config, width, 5, name=f"conv_{block}c", strides=2, padding="same")
+        _conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}a")
+        _conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}b")
+        _conv_bn_act(model, config, width, 5, next(activations), name=f"conv_{block}c", strides=2, padding="same")
         if config.dropout > 0:
             model.add(layers.Dropout(config.dropout, name=f"dropout_{block}"))
-    _conv_bn_relu(model, config, widths[-1], 4, name="conv_head")
+    _conv_bn_act(model, config, widths[-1], 4, next(activations), name="conv_head")
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout_head"))
@@ -117,8 +130,8 @@ def build_deep_cnn(config: TrainConfig) -> keras.Sequential:
     return model
 
 
-def _conv_bn_relu(model, config, width, size, name, strides=1, padding="valid"):
-    """Convolution without bias, BatchNorm (fast-adapting statistics), ReLU."""
+def _conv_bn_act(model, config, width, size, activation, name, strides=1, padding="valid"):
+    """Convolution without bias, BatchNorm (fast-adapting statistics), the activation (ReLU by default)."""
     model.add(
         layers.Conv2D(
             width,
@@ -131,7 +144,14 @@ def _conv_bn_relu(model, config, width, size, name, strides=1, padding="valid"):
         )
     )
     model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"{name}_bn"))
-    model.add(layers.ReLU(name=f"{name}_relu"))
+    model.add(_activation_layer(activation, name))
+
+
+def _activation_layer(activation: str, prefix: str) -> layers.Layer:
+    """ReLU as before (same layer and name, so saved models look the same), else an Activation layer."""
+    if activation == "relu":
+        return layers.ReLU(name=f"{prefix}_relu")
+    return layers.Activation(activation, name=f"{prefix}_{activation}")
 
 
 def _l2(config: TrainConfig):

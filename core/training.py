@@ -135,7 +135,7 @@ class TrainResult:
     model: keras.Model
     history: list[dict]
     seconds: float
-    best_epoch: int  # 1-based epoch whose weights were kept (lowest validation loss)
+    best_epoch: int  # 1-based epoch whose weights were kept (best by config.early_stopping_monitor)
     stopped_epoch: int  # last epoch that ran
     early_stopped: bool
     cancelled: bool
@@ -164,7 +164,10 @@ def train(
     progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
     guard = DivergenceGuard()
     early_stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
+        monitor=config.early_stopping_monitor,
+        mode="max" if config.early_stopping_monitor == "val_accuracy" else "min",
+        patience=config.patience,
+        restore_best_weights=True,
     )
     started = time.perf_counter()
     model.fit(
@@ -180,8 +183,7 @@ def train(
     seconds = time.perf_counter() - started
     if guard.diverged is not None:
         raise guard.diverged
-    val_losses = [row["val_loss"] for row in progress.history if "val_loss" in row]
-    best_epoch = int(np.argmin(val_losses)) + 1 if val_losses else 0
+    best_epoch = best_epoch_of(progress.history, config.early_stopping_monitor)
     stopped_epoch = len(progress.history)
     return TrainResult(
         model=model,
@@ -194,6 +196,14 @@ def train(
         validation_count=len(y_val),
         train_count=len(y_train),
     )
+
+
+def best_epoch_of(history: list[dict], monitor: str = "val_loss") -> int:
+    """The 1-based epoch early stopping keeps: the first with the lowest loss or highest accuracy (0: none)."""
+    scores = [row[monitor] for row in history if monitor in row]
+    if not scores:
+        return 0
+    return int(np.argmax(scores) if monitor == "val_accuracy" else np.argmin(scores)) + 1
 
 
 def training_split(config: TrainConfig, data: MnistData) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
+from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS, EARLY_STOPPING_MONITORS, TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
 from dashboard import charts, model_link, run_manager, state
@@ -13,6 +13,7 @@ from dashboard.upload_panel import render_upload_panel
 JOB_KEY = "training_job_id"
 JOB_PARAM = "job"  # the URL parameter holding the session's running job
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
+MONITOR_LABELS = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 POLL_SECONDS = 2.0  # each poll reruns the fragment; faster polling slows training
 
 
@@ -90,12 +91,24 @@ def render_training_form() -> None:
                 format_func="{:g}".format,
                 key=f"lr_{arch}",
             )
+            # One activation for every hidden layer here; the command line also takes one per layer.
+            activation = st.selectbox(
+                "Activation (hidden layers)", ACTIVATIONS, ACTIVATIONS.index(defaults.activation[0]), key=f"act_{arch}"
+            )
             dropout = st.slider("Dropout", 0.0, 0.8, float(defaults.dropout), 0.05, key=f"dropout_{arch}")
             l2 = st.select_slider("L2 weight decay", [0.0, 1e-5, 1e-4, 1e-3], 0.0, format_func="{:g}".format)
             validation_fraction = st.slider("Validation fraction", 0.05, 0.3, 0.1, 0.05)
             augment = st.checkbox("Augment (small rotations, shifts, zoom)", defaults.augment, key=f"augment_{arch}")
             patience = st.number_input(
                 "Early-stopping patience (epochs)", 0, 50, defaults.patience, key=f"patience_{arch}"
+            )
+            monitor = st.selectbox(
+                "Keep the epoch with the",
+                EARLY_STOPPING_MONITORS,
+                format_func=MONITOR_LABELS.get,
+                key="train_monitor",
+                help="What early stopping watches: it stops when this has not improved for 'patience' epochs "
+                "and keeps that best epoch's weights.",
             )
             seed = st.number_input("Seed", 0, 2**31 - 1, 0)
             name = st.text_input("Run name (optional)", max_chars=40)
@@ -111,6 +124,8 @@ def render_training_form() -> None:
                 validation_fraction=float(validation_fraction),
                 augment=augment,
                 patience=int(patience),
+                early_stopping_monitor=monitor,
+                activation=(activation,),
                 seed=int(seed),
                 name=name.strip(),
             )

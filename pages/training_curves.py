@@ -6,6 +6,9 @@ import streamlit as st
 from dashboard import charts, state
 from dashboard.page_registry import heading_of
 
+# What early stopping kept the weights of, by the run's monitor (runs from before the choice: val_loss).
+BEST_BY = {"val_loss": "lowest val. loss", "val_accuracy": "highest val. accuracy"}
+
 st.title(heading_of(__file__))
 active = state.require_active_model()
 record = active.record
@@ -27,14 +30,16 @@ best, stopped, config = record.best_epoch, record.stopped_epoch, record.config
 accuracy = record.test_metrics.accuracy
 columns = st.columns(4)
 columns[0].metric("Test accuracy", "n/a" if accuracy is None else f"{accuracy:.2%}")
-columns[1].metric("Best epoch (lowest val. loss)", best)
+columns[1].metric(f"Best epoch ({BEST_BY[config.early_stopping_monitor]})", best)
 columns[2].metric("Epochs run", f"{stopped} / {config.epochs}")
 columns[3].metric("Training time", f"{record.training_seconds:.1f} s")
 if record.early_stopped:
     st.caption(
-        f"Early stopping ended training after epoch {stopped} (patience {config.patience}); "
-        f"the weights of epoch {best} were kept."
+        f"Early stopping ended training after epoch {stopped} (patience {config.patience}, watching "
+        f"{config.early_stopping_monitor}); the weights of epoch {best} were kept."
     )
+else:
+    st.caption(f"Early stopping watched {config.early_stopping_monitor}: the weights of epoch {best} were kept.")
 
 st.plotly_chart(charts.training_curves(record.history, best, stopped), key="training_curves")
 st.caption("Dashed green line: best epoch (weights kept). Dotted grey line: last epoch run.")

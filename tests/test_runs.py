@@ -149,8 +149,10 @@ def test_a_version_1_record_loads_and_round_trips():
     assert record.test_metrics.confusion == tuple(tuple(row) for row in raw["test_metrics"]["confusion"])
     assert record.versions == raw["versions"] and record.created == raw["created"]
     assert RunRecord.from_dict(record.to_dict()) == record
-    # Nothing is lost: written back, it is the same file plus its version.
-    assert json.loads(json.dumps(record.to_dict())) == {**raw, "schema_version": 1}
+    # Nothing is lost: written back, it is the same file plus its version and the settings it trained with
+    # before they could be chosen (relu, early stopping on validation loss).
+    config = {**raw["config"], "activation": ["relu"], "early_stopping_monitor": "val_loss"}
+    assert json.loads(json.dumps(record.to_dict())) == {**raw, "config": config, "schema_version": 1}
 
 
 def test_a_version_1_run_is_listed_and_labelled(tmp_path, trained_store):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.config import ARCHITECTURE_DEFAULTS
+from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS
 from core.data import SOURCES
 
 
@@ -53,3 +53,15 @@ def arch_list(text: str) -> list[str]:
         known = ", ".join(ARCHITECTURE_DEFAULTS)
         raise argparse.ArgumentTypeError(f"unknown architecture(s) {', '.join(unknown)}; choose from {known}")
     return archs
+
+
+def activation_list(text: str) -> tuple[str, ...]:
+    """Read "relu" as ("relu",) and "relu,tanh" as ("relu", "tanh"); each must be a known activation."""
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in ACTIVATIONS]
+    if not names:
+        raise argparse.ArgumentTypeError("no activation given")
+    if unknown:
+        known = ", ".join(ACTIVATIONS)
+        raise argparse.ArgumentTypeError(f"unknown activation(s) {', '.join(unknown)}; choose from {known}")
+    return names

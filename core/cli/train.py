@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.options import add_data_and_store_options, int_list
-from core.config import ARCHITECTURE_DEFAULTS, SCHEDULES, TrainConfig
+from core.cli.options import activation_list, add_data_and_store_options, int_list
+from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS, EARLY_STOPPING_MONITORS, SCHEDULES, TrainConfig
 from core.data import MnistData, load_mnist
 from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
@@ -26,6 +26,8 @@ CONFIG_OPTIONS = (
     "batch_size",
     "validation_fraction",
     "patience",
+    "early_stopping_monitor",
+    "activation",
     "augment",
     "seed",
     "name",
@@ -45,6 +47,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--validation-fraction", type=float)
     parser.add_argument("--patience", type=int)
+    parser.add_argument(
+        "--early-stopping-monitor",
+        choices=EARLY_STOPPING_MONITORS,
+        help="keep the epoch with the lowest validation loss (default) or the highest validation accuracy",
+    )
+    parser.add_argument(
+        "--activation",
+        type=activation_list,
+        help=f"of the hidden layers: one for all, or one per layer, e.g. relu,tanh; from {', '.join(ACTIVATIONS)}",
+    )
     parser.add_argument("--augment", action="store_true", default=None)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--name", help="a name for the run (becomes part of its id)")
@@ -80,7 +92,8 @@ def format_result(result: ExperimentResult, data: MnistData) -> str:
         f"run {result.run.run_id} saved in {result.run.path}\n"
         f"data source: {data.source} · test accuracy: {result.evaluation.accuracy:.4f} · "
         f"macro F1: {result.evaluation.summary()['macro_f1']:.4f} · epochs run: {training.stopped_epoch} "
-        f"(best {training.best_epoch}) · training seconds: {training.seconds:.1f}"
+        f"(best {training.best_epoch} by {result.run.record.config.early_stopping_monitor}) · "
+        f"training seconds: {training.seconds:.1f}"
     )
     if calibration is not None:
         lines += (
