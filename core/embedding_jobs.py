@@ -15,6 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from core.analysis.embedding import EmbeddingCancelled, EmbeddingMap, EmbeddingSample, tsne_map
+from core.background import BackgroundTask
 
 KEPT_MAPS = 8  # finished maps kept (least recently asked for go first); running jobs are always kept
 
@@ -44,39 +45,19 @@ class TsneStatus:
         return (self.finished or time.time()) - self.started
 
 
-class TsneJob:
+class TsneJob(BackgroundTask[TsneStatus]):
     """One t-SNE of a sample in a daemon thread; cancel() asks it to stop at the next report."""
 
     def __init__(self, sample: EmbeddingSample):
+        super().__init__(TsneStatus("running", started=time.time()), thread_name="tsne-map")
         self._sample = sample
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._status = TsneStatus("running", started=time.time())
-        self._thread = threading.Thread(target=self._run, name="tsne-map", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def status(self) -> TsneStatus:
-        with self._lock:
-            return self._status
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            self._status = TsneStatus(**{**self._status.__dict__, **changes})
 
     def _progress(self, done: int, total: int) -> None:
         self._update(iteration=done, iterations=total)
 
     def _run(self) -> None:
         try:
-            result = tsne_map(self._sample, progress=self._progress, cancel=self._cancel.is_set)
+            result = tsne_map(self._sample, progress=self._progress, cancel=lambda: self.cancelled)
         except EmbeddingCancelled:
             self._update(state="cancelled", finished=time.time())
         except Exception as error:  # the page shows it; the thread must not die silently

@@ -12,8 +12,9 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from core.background import BackgroundTask
 from core.config import TrainConfig
 from core.data import MnistData
 from core.errors import DigitLabError
@@ -58,39 +59,19 @@ class JobStatus:
         return (self.finished or time.time()) - self.started
 
 
-class TrainingJob:
+class TrainingJob(BackgroundTask[JobStatus]):
     """Trains, evaluates and saves one run in a daemon thread; cancel() asks it to stop."""
 
     def __init__(self, job_id: str, config: TrainConfig, data: MnistData, store: RunStore):
-        self._status = JobStatus(job_id, config, "queued", epochs=config.epochs, started=time.time())
+        # The thread's name shows in logs and stack dumps: not the id, which is a secret.
+        status = JobStatus(job_id, config, "queued", epochs=config.epochs, started=time.time())
+        super().__init__(status, thread_name=f"training-{config.arch}")
         self._data = data
         self._store = store
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        # The thread's name shows in logs and stack dumps: not the id, which is a secret.
-        self._thread = threading.Thread(target=self._run, name=f"training-{config.arch}", daemon=True)
 
     @property
     def job_id(self) -> str:
         return self._status.job_id
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> JobStatus:
-        self._thread.join(timeout)
-        return self.status()
-
-    def status(self) -> JobStatus:
-        with self._lock:
-            return self._status
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            self._status = replace(self._status, **changes)
 
     def _on_progress(self, event: ProgressEvent) -> None:
         changes = {"state": "running", "fraction_done": event.fraction_done, "epoch": event.epoch}

@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from core.analysis.label_issues import LabelIssues, rank_label_issues
 from core.analysis.out_of_sample import Budget, FoldProgress, Trainer, out_of_sample_probabilities
+from core.background import BackgroundTask
 from core.data import MnistData
 from core.errors import DigitLabError
 from core.jobs import ACTIVE_STATES
@@ -43,35 +44,14 @@ class OutOfSampleStatus:
         return (self.finished or time.time()) - self.started
 
 
-class OutOfSampleJob:
+class OutOfSampleJob(BackgroundTask[OutOfSampleStatus]):
     """K-fold probabilities then cleanlab's ranking of the first `budget.images` training images, in a thread."""
 
     def __init__(self, data: MnistData, budget: Budget, trainer: Trainer | None = None):
+        super().__init__(OutOfSampleStatus(budget, "queued", started=time.time()), thread_name="out-of-sample")
         self._images = data.x_train[: budget.images]
         self._labels = data.y_train[: budget.images]
         self._trainer = trainer
-        self._status = OutOfSampleStatus(budget, "queued", started=time.time())
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="out-of-sample", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def wait(self, timeout: float | None = None) -> OutOfSampleStatus:
-        self._thread.join(timeout)
-        return self.status()
-
-    def status(self) -> OutOfSampleStatus:
-        with self._lock:
-            return self._status
-
-    def _update(self, **changes) -> None:
-        with self._lock:
-            self._status = replace(self._status, **changes)
 
     def _on_progress(self, progress: FoldProgress) -> None:
         self._update(state="running", fold=progress.fold, fraction_done=progress.fraction_done)

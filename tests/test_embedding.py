@@ -201,7 +201,7 @@ def test_a_tsne_job_runs_once_per_key_and_is_kept():
     jobs = TsneJobs()
     job = jobs.start("model-a", sample)
     assert jobs.start("model-a", sample) is job
-    job.join(60)
+    job.wait(60)
     status = job.status()
     assert status.state == "done" and status.fraction_done == 1.0
     assert status.result.coordinates.shape == (120, 2)
@@ -214,21 +214,21 @@ def test_a_cancelled_job_can_be_started_again():
     jobs = TsneJobs()
     job = jobs.start("k", sample)
     jobs.cancel("k")
-    job.join(60)
+    job.wait(60)
     assert job.status().state == "cancelled" and job.status().result is None
     again = jobs.start("k", sample)
     assert again is not job
     again.cancel()
-    again.join(60)
+    again.wait(60)
 
 
 def test_only_the_latest_finished_maps_are_kept():
     sample, _ = clusters(per_cluster=10)
     jobs = TsneJobs(kept=2)
     for key in "abc":
-        jobs.start(key, sample).join(60)
+        jobs.start(key, sample).wait(60)
     jobs.get("a")  # asked for again: the least recently asked for is now b
-    jobs.start("d", sample).join(60)
+    jobs.start("d", sample).wait(60)
     assert jobs.get("b") is None
     assert all(jobs.get(key) is not None for key in "acd")
 
