@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.analysis.inspection import layer_activations, predict_digit
 from dashboard import charts, state
+from dashboard.digit_picker import choose_digit
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
 from dashboard.saliency_panel import saliency_panel
@@ -16,23 +17,8 @@ active = state.require_active_model()
 model = state.model_to_inspect(active)
 data, _ = state.load_data()
 
-sources = ["test image by index"]
-if st.session_state.get(state.SELECTED_TEST_INDEX_KEY) is not None:
-    sources.append("image selected in Misclassifications")
-if st.session_state.get(state.LAST_DRAWN_DIGIT_KEY) is not None:
-    sources.append("last drawn digit")
-source = st.radio("Image", sources, horizontal=True, key="activation_source")
-
-if source == "last drawn digit":
-    image = np.asarray(st.session_state[state.LAST_DRAWN_DIGIT_KEY], dtype=np.float32)
-    caption = "your drawing, as the model sees it"
-else:
-    default = st.session_state.get(state.SELECTED_TEST_INDEX_KEY) if source.startswith("image selected") else None
-    # A keyed widget keeps its value when its default changes: one key per selected image.
-    key = "activation_index" if default is None else f"activation_index_selected_{default}"
-    index = st.number_input("Test image index", 0, len(data.y_test) - 1, int(default or 0), key=key)
-    image = data.x_test[index]
-    caption = f"test image #{index} (true digit {int(data.y_test[index])})"
+digit = choose_digit(data, "activation")
+image, caption = digit.image, digit.caption
 
 activations = layer_activations(model, image[None])
 input_column, output_column = st.columns([1, 3])

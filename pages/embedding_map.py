@@ -11,7 +11,7 @@ import streamlit as st
 from core.analysis.embedding import PCA_METHOD, TSNE_METHOD, EmbeddingMap
 from core.analysis.inspection import predict_digit
 from core.disputed_labels import DISPUTED_NOTE, disputed_test_indices
-from dashboard import embedding_charts, state
+from dashboard import digit_picker, embedding_charts, state
 from dashboard.page_registry import PAGES, heading_of
 
 SIZE_CHOICES = (500, 1000, 2000, 5000, 10_000)
@@ -20,8 +20,6 @@ SHOWN_THUMBNAILS = 48  # digits shown for a selection: a box may hold hundreds
 METHOD_KEY = "embedding_method"
 SIZE_KEY = "embedding_size"
 # The Activations page's image-source radio and its option for the selected test image (pages/activations.py).
-ACTIVATIONS_SOURCE_KEY = "activation_source"
-ACTIVATIONS_SELECTED_SOURCE = "image selected in Misclassifications"
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
@@ -104,7 +102,7 @@ def selection_ui(rows: pd.DataFrame) -> None:
         st.caption(f"The first {SHOWN_THUMBNAILS} of {len(rows)} shown.")
     if len(rows) == 1 and st.button("Open in Activations", icon=":material/hub:"):
         st.session_state[state.SELECTED_TEST_INDEX_KEY] = int(rows["index"].iloc[0])
-        st.session_state[ACTIVATIONS_SOURCE_KEY] = ACTIVATIONS_SELECTED_SOURCE  # shown there at once
+        st.session_state[digit_picker.source_key("activation")] = digit_picker.SELECTED  # shown there at once
         st.switch_page(next(page for page in PAGES if page.script == "activations.py").path)
 
 

@@ -12,6 +12,7 @@ import streamlit as st
 from core.analysis.inspection import predict_digit
 from core.analysis.perturbations import BY_NAME, COMPOSITION_ORDER, perturb
 from dashboard import charts, state
+from dashboard.digit_picker import choose_digit
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import heading_of
 
@@ -22,18 +23,8 @@ st.title(heading_of(__file__))
 active = state.require_active_model()
 data, _ = state.load_data()
 
-sources = ["test image by index"]
-if st.session_state.get(state.SELECTED_TEST_INDEX_KEY) is not None:
-    sources.append("image selected in Misclassifications")
-if st.session_state.get(state.LAST_DRAWN_DIGIT_KEY) is not None:
-    sources.append("last drawn digit")
-source = st.radio("Image", sources, horizontal=True, key="what_if_source")
-if source == "last drawn digit":
-    image, true_label = np.asarray(st.session_state[state.LAST_DRAWN_DIGIT_KEY], dtype=np.float32), None
-else:
-    default = st.session_state.get(state.SELECTED_TEST_INDEX_KEY) if source.startswith("image selected") else 0
-    index = st.number_input("Test image index", 0, len(data.y_test) - 1, int(default or 0), key="what_if_index")
-    image, true_label = data.x_test[index], int(data.y_test[index])
+digit = choose_digit(data, "what_if")
+image, true_label = digit.image, digit.true_label
 
 
 def reset() -> None:
