@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from core.analysis.calibration import apply_temperature
 from core.analysis.inspection import layer_activations, predict_digit
 from dashboard import charts, state
 from dashboard.digit_picker import choose_digit
@@ -25,6 +26,12 @@ input_column, output_column = st.columns([1, 3])
 input_column.image(png_data_uri(image), width=160, caption=caption)
 with output_column:
     probabilities = activations[model.layers[-1].name][0]
+    temperature = state.displayed_temperature(active)  # the Calibration page's toggle; None when off
+    if temperature is not None and not active.ensemble_runs:
+        probabilities = apply_temperature(probabilities, temperature)
+        st.caption(f"Calibrated probabilities (T = {temperature:.2f}), as set on the Calibration page.")
+    elif temperature is not None:
+        st.caption("The member's own probabilities: the calibration applies to the ensemble as a whole.")
     st.markdown(f"**Output:** predicted **{int(np.argmax(probabilities))}** ({probabilities.max():.1%})")
     st.plotly_chart(charts.probability_bars(probabilities, height=220), key="output_probabilities")
 
