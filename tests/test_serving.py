@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,6 +35,7 @@ from core.runs import RunStore
 from core.serving import MAX_UPLOAD_BYTES, MicroBatcher
 from dashboard.server_process import (
     API_HEALTH,
+    REPO_ROOT,
     free_loopback_port,
     server_environment,
     start_api_server,
@@ -244,6 +246,11 @@ def test_bad_batches_and_unknown_runs_and_paths(server, sample_data):
     assert_error(client.get("/no/such/path"), 404, "not found")
     assert_error(client.get("/predict"), 405, "method")
     assert client.get("/health").json()["status"] == "ok"  # still serving after all that
+
+
+def test_the_upload_limit_is_the_dashboards():
+    config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1024 * 1024 == MAX_UPLOAD_BYTES
 
 
 # ---- an ensemble, the command line -------------------------------------------------------------
