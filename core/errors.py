@@ -28,6 +28,10 @@ class ImageInputError(DigitLabError):
     """An image given by a user cannot be used as a digit."""
 
 
+class ImageTooLargeError(ImageInputError):
+    """An image has more pixels than the limit (the HTTP API answers 413 rather than 422)."""
+
+
 class ModelFileError(DigitLabError):
     """A model file cannot be loaded or does not fit MNIST (28x28 in, 10 out)."""
 

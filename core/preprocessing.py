@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps
 
-from core.errors import ImageInputError
+from core.errors import ImageInputError, ImageTooLargeError
 
 FRAME_SIZE = 28
 DIGIT_BOX_SIZE = 20
@@ -117,13 +117,13 @@ def digit_from_upload(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.n
     except ImageInputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageInputError(_too_large_message(None, max_pixels)) from error
+        raise ImageTooLargeError(_too_large_message(None, max_pixels)) from error
     except Image.UnidentifiedImageError as error:
         raise ImageInputError(
             "This file is not an image that can be read (use PNG, JPEG, GIF, BMP, TIFF or WebP)."
         ) from error
     except MemoryError as error:
-        raise ImageInputError("The image is too large to process; make it smaller.") from error
+        raise ImageTooLargeError("The image is too large to process; make it smaller.") from error
     except Exception as error:  # any decoder failure: the file is damaged or truncated
         raise ImageInputError("The image file is damaged or incomplete (truncated) and cannot be read.") from error
     if digit is None:
@@ -239,7 +239,7 @@ def _decode_lightness(data: bytes, max_pixels: int) -> np.ndarray:
         image = Image.open(io.BytesIO(bytes(data)))  # reads the header only
         width, height = image.size
         if width * height > max_pixels:
-            raise ImageInputError(_too_large_message((width, height), max_pixels))
+            raise ImageTooLargeError(_too_large_message((width, height), max_pixels))
         if width * height == 0:
             raise ImageInputError(_BLANK_MESSAGE)
         image.load()

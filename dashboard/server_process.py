@@ -1,6 +1,8 @@
-"""Start and stop a dashboard server process (`streamlit run dashboard/Home.py`) and the Chromium that visits it.
+"""Start and stop a dashboard server process (`streamlit run dashboard/Home.py`) and the Chromium that visits it,
+or the prediction API (`python -m core serve`).
 
-Used by the browser tests (tests/browser/) and the benchmarks (benchmarks/dashboard_speed.py).
+Used by the browser tests (tests/browser/), the API's tests (tests/test_serving.py) and the benchmarks
+(benchmarks/dashboard_speed.py, benchmarks/serve_load.py).
 It lives here, beside the app it launches, so that neither of them imports the other: benchmarks
 must not depend on tests, nor tests on benchmarks, and the top-level folders are fixed. It is not
 UI code and the app never imports it; it needs only the standard library.
@@ -8,6 +10,7 @@ UI code and the app never imports it; it needs only the standard library.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -64,24 +67,38 @@ def server_environment(runs_dir: Path, keras_home: Path, mnist_dir: Path | None 
     return env
 
 
-def wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
+STREAMLIT_HEALTH = "/_stcore/health"
+API_HEALTH = "/health"
+
+
+def wait_for_health(url: str, process: subprocess.Popen, log_path: Path, health_path: str = STREAMLIT_HEALTH) -> None:
+    """Wait until the server answers ok (Streamlit's "ok", or the API's {"status": "ok"}) on `health_path`."""
     deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"streamlit exited with code {process.returncode}:\n{log_path.read_text(errors='replace')}"
+                f"the server exited with code {process.returncode}:\n{log_path.read_text(errors='replace')}"
             )
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
+            with urllib.request.urlopen(f"{url}{health_path}", timeout=2) as response:
+                if answered_ok(response.read().decode()):
                     return
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.5)
     raise RuntimeError(
-        f"streamlit did not answer ok on /_stcore/health within {HEALTH_TIMEOUT_SECONDS} s:\n"
+        f"the server did not answer ok on {health_path} within {HEALTH_TIMEOUT_SECONDS} s:\n"
         + log_path.read_text(errors="replace")
     )
+
+
+def answered_ok(body: str) -> bool:
+    if body.strip() == "ok":
+        return True
+    try:
+        return json.loads(body).get("status") == "ok"
+    except (ValueError, AttributeError):
+        return False
 
 
 def stop_process_group(process: subprocess.Popen) -> None:
@@ -117,4 +134,21 @@ def start_streamlit(port: int, env: dict[str, str], log_path: Path) -> subproces
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so teardown stops all its children
+        )
+
+
+def start_api_server(
+    port: int, env: dict[str, str], log_path: Path, serve_args: list[str], cpus: str | None = None
+) -> subprocess.Popen:
+    """Start `python -m core serve` on 127.0.0.1:`port` in its own process group, logging to `log_path`.
+
+    `serve_args` names the run (or `--ensemble …`) and any other option; `cpus` ("0") pins the
+    server to those cores with `taskset`.
+    """
+    command = [sys.executable, "-m", "core", "serve", *serve_args, "--host", "127.0.0.1", "--port", str(port)]
+    if cpus is not None:
+        command = ["taskset", "-c", cpus, *command]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -16,6 +16,7 @@ from core.models import INPUT_SHAPE
 
 # One compiled single-image forward pass per live model; an entry goes when its model does.
 _COMPILED_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPILED_BATCH_FORWARDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILE_LOCK = threading.Lock()
 # Images per inspection batch: deep_cnn needs ~0.7 MB per image for its layers' outputs.
 INSPECTION_BATCH_SIZE = 256
@@ -145,19 +146,45 @@ def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
     return np.asarray(probabilities)[0]
 
 
+def predict_digits(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Probabilities for a few 28×28 images (N×28×28, uint8 or floats in [0, 1]) in one compiled pass.
+
+    For the HTTP API's batches (core/serving.py): no `model.predict` overhead, and the whole batch
+    at once, so keep N small (the API caps it); `predict_probabilities` bounds memory for many.
+    """
+    x = as_model_input(np.asarray(images)).reshape(-1, *INPUT_SHAPE)
+    if len(x) == 0:
+        return np.zeros((0, 10), dtype=np.float32)
+    return np.asarray(compiled_batch_forward(model)(tf.constant(x)))
+
+
 def compiled_forward(model: keras.Model) -> tf.types.experimental.PolymorphicFunction:
-    """The model's inference pass on one image as a `tf.function`, traced once and reused.
+    """The model's inference pass on one image, traced once as a `tf.function` and reused.
 
     It reads the model's variables when called, so later weight changes are seen. The function
-    holds the model only weakly: caching it does not keep the model alive.
+    holds the model only weakly: caching it does not keep the model alive. It is traced here,
+    under the lock, before any caller gets it, so threads calling it at once (the HTTP API's)
+    only ever run the finished graph.
     """
+    return _compiled(model, _COMPILED_FORWARDS, 1)
+
+
+def compiled_batch_forward(model: keras.Model) -> tf.types.experimental.PolymorphicFunction:
+    """As `compiled_forward`, for a batch of any size (one trace for every size)."""
+    return _compiled(model, _COMPILED_BATCH_FORWARDS, None)
+
+
+def _compiled(
+    model: keras.Model, cache: weakref.WeakKeyDictionary, batch: int | None
+) -> tf.types.experimental.PolymorphicFunction:
     with _COMPILE_LOCK:
-        forward = _COMPILED_FORWARDS.get(model)
+        forward = cache.get(model)
         if forward is None:
             model_ref = weakref.ref(model)
             forward = tf.function(
                 lambda x: model_ref()(x, training=False),
-                input_signature=[tf.TensorSpec((1, *INPUT_SHAPE), tf.float32)],
+                input_signature=[tf.TensorSpec((batch, *INPUT_SHAPE), tf.float32)],
             )
-            _COMPILED_FORWARDS[model] = forward
+            forward.get_concrete_function()  # the one trace, now
+            cache[model] = forward
     return forward

@@ -20,6 +20,7 @@ COMMANDS = {
     "compare": "compare saved runs on the test set: accuracy with its interval, and McNemar's test for each pair",
     "robustness": "test accuracy of saved runs against the severity of rotation, shift, scale, blur, noise, …",
     "tune": "search hyperparameters with Optuna (validation split only); every trial is saved as a run",
+    "serve": "answer digit predictions over HTTP (POST /predict, /predict/batch; docs at /docs) with a run or ensemble",
 }
 USER_ERROR = 2  # as argparse exits on a bad option
 INTERRUPTED = 130
