@@ -33,7 +33,7 @@ from dashboard.server_process import (
     wait_for_health,
 )
 
-SECTION_HEADING = "## 9. Error analyses: computations and first page visits"
+SECTION_HEADING = "## 10. Error analyses: computations and first page visits"
 MAP_SAMPLE = 2_000
 ANALYSIS_PAGES = ("Per-class metrics", "Misclassifications", "Label issues", "Calibration", "Embedding map")
 
