@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.server_process import VIEWPORT
-from tests.browser.helpers import SCREENSHOT_DIR, ConsoleLog
-from tests.test_report import full_report, tiny_runs
+from tests.browser.helpers import APP_TIMEOUT_MS, SCREENSHOT_DIR, ConsoleLog, open_app, sidebar
+from tests.test_report import full_report, remote_references, tiny_runs
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +54,22 @@ def test_report_opens_offline_with_every_chart_drawn(browser, report_file):
     page.screenshot(path=SCREENSHOT_DIR / "report.png", full_page=True)
     console.assert_clean()
     context.close()
+
+
+def test_sidebar_downloads_the_active_models_report(app, quick_run, tmp_path):
+    page = app.page
+    open_app(page, f"{app.server.url}/?run={quick_run.run_id}")
+    button = sidebar(page).get_by_role("button", name="Download report (HTML)")
+    expect(button).to_be_visible()
+    with page.expect_download(timeout=APP_TIMEOUT_MS) as download_info:
+        button.click()
+    download = download_info.value
+    assert download.suggested_filename == f"digit-lab-report-{quick_run.run_id}.html"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    text = path.read_text(encoding="utf-8")
+    assert f"<h2>{quick_run.run_id}" in text
+    for heading in ("Training curves", "Confusion matrix", "Top errors", "Calibration", "Label-issue suspects"):
+        assert f"<h3>{heading}</h3>" in text
+    assert remote_references(text) == []
+    app.check()
