@@ -417,7 +417,7 @@ def write_document(
                 columns=8,
             ),
             f"Test images every single model gets wrong ({len(all_wrong)} in all; up to {HARD_EXAMPLES} shown, "
-            f""#index: given label as {best.title}'s answer"; * label disputed by human raters).",
+            f"captioned 'index: given label as {best.title}'s answer'; * label disputed by human raters).",
         )
         in_disputed = sum(int(i) in disputed for i in all_wrong)
         disputed_text = (
