@@ -146,3 +146,13 @@ def test_report_cli_errors_are_one_line(report_runs, capsys, arguments, message)
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith(message) and "\n" not in err
+
+
+def test_a_model_without_runs_is_calibrated_on_a_training_slice(report_runs, sample_data):
+    """An uploaded model (the dashboard's report of an upload): no held-out split is known."""
+    from core.report import temperature_of
+
+    store, ids = report_runs
+    scaling, where = temperature_of(store.load_model(ids[0]), [], sample_data)
+    assert scaling.temperature > 0 and scaling.images > 0
+    assert "stratified" in where and "training set" in where
