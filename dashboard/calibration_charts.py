@@ -2,92 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from core.analysis.calibration import CalibrationReport, CoverageCurve, SelectivePrediction
+from core.analysis.calibration import CoverageCurve, SelectivePrediction
+from core.figures import reliability_diagram  # noqa: F401  (drawn by the HTML report too)
 
-ACCURACY_COLOUR, GAP_COLOUR, COUNT_COLOUR = "#3b5bdb", "rgba(224, 49, 49, 0.35)", "#868e96"
 RAW_COLOUR, CALIBRATED_COLOUR = "#e8590c", "#2f9e44"
-
-
-def reliability_diagram(report: CalibrationReport, title: str, height: int = 480) -> go.Figure:
-    """Accuracy per confidence bin against the diagonal of perfect calibration, the gap to each bin's
-    mean confidence in red, and below it how many images each bin holds (a log scale: on MNIST almost
-    all of them sit in the last bin)."""
-    bins = report.reliability
-    filled = bins.counts > 0
-    lower, upper = bins.edges[:-1][filled], bins.edges[1:][filled]
-    centres, width = (lower + upper) / 2, float(bins.edges[1] - bins.edges[0])
-    accuracy, confidence, counts = bins.accuracy[filled], bins.mean_confidence[filled], bins.counts[filled]
-    details = np.column_stack([lower, upper, confidence, accuracy, counts])
-    hover = (
-        "confidence %{customdata[0]:.2f}–%{customdata[1]:.2f}<br>%{customdata[4]:,} images<br>"
-        "accuracy %{customdata[3]:.2%}<br>mean confidence %{customdata[2]:.2%}<extra></extra>"
-    )
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06)
-    figure.add_scatter(
-        x=[0, 1],
-        y=[0, 1],
-        mode="lines",
-        line=dict(dash="dash", color="#495057", width=1),
-        name="perfectly calibrated",
-        hoverinfo="skip",
-        row=1,
-        col=1,
-    )
-    figure.add_bar(
-        x=centres,
-        y=accuracy,
-        width=width * 0.95,
-        name="accuracy",
-        marker_color=ACCURACY_COLOUR,
-        customdata=details,
-        hovertemplate=hover,
-        row=1,
-        col=1,
-    )
-    figure.add_bar(
-        x=centres,
-        y=confidence - accuracy,
-        base=accuracy,
-        width=width * 0.95,
-        name="gap to mean confidence",
-        marker=dict(color=GAP_COLOUR, line=dict(color="#e03131", width=1)),
-        customdata=details,
-        hovertemplate=hover,
-        row=1,
-        col=1,
-    )
-    figure.add_bar(
-        x=centres,
-        y=counts,
-        width=width * 0.95,
-        name="images per bin",
-        marker_color=COUNT_COLOUR,
-        text=[f"{count:,}" for count in counts],
-        textposition="outside",
-        textfont_size=10,
-        customdata=details,
-        hovertemplate=hover,
-        showlegend=False,
-        row=2,
-        col=1,
-    )
-    figure.update_layout(
-        barmode="overlay",
-        height=height,
-        margin=dict(t=60, b=10, l=10, r=10),
-        title=dict(text=f"{title} · ECE {report.ece:.2%}", font_size=15),
-        legend=dict(orientation="h", y=1.1, x=0),
-    )
-    figure.update_xaxes(range=[0, 1], dtick=0.1)
-    figure.update_xaxes(title_text="confidence (probability of the predicted digit)", row=2, col=1)
-    figure.update_yaxes(title_text="accuracy", range=[0, 1.02], tickformat=".0%", row=1, col=1)
-    top = max(10.0, float(counts.max()) * 8) if len(counts) else 10.0  # room for the labels on a log axis
-    figure.update_yaxes(title_text="images", type="log", range=[0, np.log10(top)], row=2, col=1)
-    return figure
 
 
 def accuracy_coverage(

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
-DIGITS = [str(d) for d in range(10)]
+# Drawn by the HTML report too, so they live in core (no Streamlit there); the pages keep importing them from here.
+from core.figures import (  # noqa: F401
+    DIGITS,
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    class_metric_bars,
+    confusion_heatmap,
+    training_curves,
+)
 
 
 def live_curves(history: Sequence[dict]) -> go.Figure:
@@ -27,94 +32,6 @@ def live_curves(history: Sequence[dict]) -> go.Figure:
         title=dict(text="loss per epoch", font_size=12),
         legend=dict(orientation="h", y=-0.3),
         xaxis=dict(dtick=1),
-    )
-    return figure
-
-
-def training_curves(history: Sequence[dict], best_epoch: int | None, stopped_epoch: int | None) -> go.Figure:
-    """Loss and accuracy per epoch, training vs validation, with best and stopping epochs marked."""
-    table = pd.DataFrame(history)
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
-    for column, (metric, label) in enumerate((("loss", "loss"), ("accuracy", "accuracy")), start=1):
-        for prefix, name, colour in (
-            ("", "training", TRAIN_COLOUR),
-            ("val_", "validation", VALIDATION_COLOUR),
-        ):
-            if prefix + metric in table:
-                figure.add_scatter(
-                    x=table["epoch"],
-                    y=table[prefix + metric],
-                    name=name,
-                    mode="lines+markers",
-                    line_color=colour,
-                    legendgroup=name,
-                    showlegend=column == 1,
-                    hovertemplate=f"epoch %{{x}}<br>{name} {label} %{{y:.4f}}<extra></extra>",
-                    row=1,
-                    col=column,
-                )
-        if best_epoch:
-            figure.add_vline(x=best_epoch, line_dash="dash", line_color="green", row=1, col=column)
-        if stopped_epoch and stopped_epoch != best_epoch:
-            figure.add_vline(x=stopped_epoch, line_dash="dot", line_color="grey", row=1, col=column)
-    figure.update_xaxes(title_text="epoch", dtick=1 if len(table) <= 20 else None)
-    figure.update_layout(height=400, margin=dict(t=40, b=10), legend=dict(orientation="h", y=1.15))
-    return figure
-
-
-def class_metric_bars(report: pd.DataFrame) -> go.Figure:
-    """Precision, recall and F1 per digit as grouped bars."""
-    per_class = report.loc[DIGITS]
-    figure = go.Figure()
-    for metric, colour in (("precision", "#3b5bdb"), ("recall", "#e8590c"), ("f1-score", "#2f9e44")):
-        figure.add_bar(
-            x=DIGITS,
-            y=per_class[metric],
-            name=metric,
-            marker_color=colour,
-            hovertemplate=f"digit %{{x}}<br>{metric} %{{y:.4f}}<extra></extra>",
-        )
-    low = float(per_class[["precision", "recall", "f1-score"]].min().min())
-    figure.update_layout(
-        barmode="group",
-        height=360,
-        margin=dict(t=30, b=10),
-        xaxis=dict(title="digit", type="category"),  # else Plotly labels only the even digits
-        yaxis=dict(range=[max(0.0, low - 0.05), 1.0], title="score"),
-        legend=dict(orientation="h", y=1.12),
-    )
-    return figure
-
-
-def confusion_heatmap(confusion: np.ndarray, normalised: bool) -> go.Figure:
-    """Confusion matrix (rows true, columns predicted); the hover shows count and row share."""
-    counts = np.asarray(confusion)
-    row_totals = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, row_totals, out=np.zeros(counts.shape, dtype=float), where=row_totals > 0)
-    values = shares if normalised else counts
-    text = [
-        [f"{s:.1%}" if normalised else f"{c}" for c, s in zip(cr, sr, strict=True)]
-        for cr, sr in zip(counts, shares, strict=True)
-    ]
-    figure = go.Figure(
-        go.Heatmap(
-            z=values,
-            x=DIGITS,
-            y=DIGITS,
-            colorscale="Blues",
-            text=text,
-            texttemplate="%{text}",
-            customdata=np.dstack([counts, shares]),
-            hovertemplate="true %{y} → predicted %{x}<br>count %{customdata[0]}<br>"
-            "share of true %{y}: %{customdata[1]:.2%}<extra></extra>",
-            colorbar=dict(title="share" if normalised else "count"),
-        )
-    )
-    figure.update_layout(
-        height=520,
-        margin=dict(t=10, b=10),
-        xaxis=dict(title="predicted", side="top", type="category"),
-        yaxis=dict(title="true", autorange="reversed", type="category", scaleanchor="x"),
     )
     return figure
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
+
+from core.figures import overlaid_curves  # noqa: F401  (drawn by the HTML report too)
 
 PALETTE = qualitative.D3  # one colour per compared model, the same in every chart
 DIGITS = [str(d) for d in range(10)]
@@ -15,35 +16,6 @@ DIGITS = [str(d) for d in range(10)]
 
 def colour_of(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
-
-
-def overlaid_curves(histories: Mapping[str, Sequence[dict]], colours: Mapping[str, str]) -> go.Figure:
-    """Validation loss and accuracy per epoch of each model (solid), training dotted in the same colour."""
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
-    for name, history in histories.items():
-        table = pd.DataFrame(history)
-        for column, metric in enumerate(("loss", "accuracy"), start=1):
-            for prefix, dash, split in (("val_", "solid", "validation"), ("", "dot", "training")):
-                if prefix + metric not in table:
-                    continue
-                figure.add_scatter(
-                    x=table["epoch"],
-                    y=table[prefix + metric],
-                    name=name if split == "validation" else f"{name} (training)",
-                    mode="lines+markers",
-                    line=dict(color=colours[name], dash=dash),
-                    marker=dict(size=5),
-                    legendgroup=name,
-                    showlegend=column == 1 and split == "validation",
-                    hovertemplate=f"{name}<br>epoch %{{x}}<br>{split} {metric} %{{y:.4f}}<extra></extra>",
-                    row=1,
-                    col=column,
-                )
-    figure.update_xaxes(
-        title_text="epoch", dtick=1 if max((len(h) for h in histories.values()), default=0) <= 20 else None
-    )
-    figure.update_layout(height=380, margin=dict(t=40, b=10), legend=dict(orientation="h", y=-0.2))
-    return figure
 
 
 def class_difference_bars(

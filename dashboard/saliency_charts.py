@@ -12,31 +12,15 @@ import html
 import numpy as np
 
 from core.analysis.saliency import SaliencyMap
-from dashboard.inline_images import png_data_uri
-
-FOR_COLOUR = np.array([214, 39, 40], dtype=np.float32)  # red: speaks for the class
-AGAINST_COLOUR = np.array([31, 119, 180], dtype=np.float32)  # blue: speaks against it
-MAX_OPACITY = 0.85
-DIGIT_BRIGHTNESS = 0.6  # the digit is dimmed under the colours so that they stand out
-UPSCALE = 8  # 28 px → 224 px, each pixel a crisp square
-
-
-def colour_limit(attributions: np.ndarray) -> float:
-    """The attribution that gets full colour: the largest in magnitude (1 for an all-zero map)."""
-    return float(np.abs(attributions).max()) or 1.0
-
-
-def overlay_rgba(image: np.ndarray, attributions: np.ndarray) -> np.ndarray:
-    """(28·UPSCALE, 28·UPSCALE, 4) uint8: the dimmed digit, red and blue blended over it by attribution."""
-    grey = np.asarray(image, dtype=np.float32).reshape(28, 28)
-    grey = grey / 255.0 if np.asarray(image).dtype == np.uint8 else np.clip(grey, 0.0, 1.0)
-    base = np.repeat((grey * DIGIT_BRIGHTNESS * 255)[:, :, None], 3, axis=2)
-    strength = np.clip(attributions / colour_limit(attributions), -1.0, 1.0)
-    alpha = (np.abs(strength) * MAX_OPACITY)[:, :, None]
-    colour = np.where(strength[:, :, None] >= 0, FOR_COLOUR, AGAINST_COLOUR)
-    rgb = (1 - alpha) * base + alpha * colour
-    rgba = np.concatenate([rgb, np.full((28, 28, 1), 255.0)], axis=2).round().astype(np.uint8)
-    return np.kron(rgba, np.ones((UPSCALE, UPSCALE, 1), dtype=np.uint8))
+from core.images import (  # noqa: F401  (the overlay is drawn by docs/results.md's figures too)
+    AGAINST_COLOUR,
+    FOR_COLOUR,
+    MAX_OPACITY,
+    UPSCALE,
+    colour_limit,
+    overlay_rgba,
+    png_data_uri,
+)
 
 
 def overlay_png(image: np.ndarray, saliency_map: SaliencyMap) -> str:

@@ -8,6 +8,7 @@ from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS, EARLY_STOPPING_MONIT
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
 from dashboard import charts, model_link, run_manager, state
+from dashboard.report_download import render_report_download
 from dashboard.upload_panel import render_upload_panel
 
 JOB_KEY = "training_job_id"
@@ -53,6 +54,7 @@ def render_active_model() -> None:
         return
     st.success(f"**Active model:** {active.label}", icon=":material/check_circle:")
     run_manager.render_deleted_note(active)
+    render_report_download(active)
     if active.run is not None:
         render_default_pin(active.run.run_id)
     render_upload_panel(active)

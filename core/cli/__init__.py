@@ -19,6 +19,8 @@ COMMANDS = {
     "evaluate": "score saved runs and .keras model files on the test set, alone and, given several, as an ensemble",
     "compare": "compare saved runs on the test set: accuracy with its interval, and McNemar's test for each pair",
     "robustness": "test accuracy of saved runs against the severity of rotation, shift, scale, blur, noise, …",
+    "report": "write one self-contained HTML report of saved runs (charts, errors, calibration, …) to open offline",
+    "results": "write docs/results.md and its figures from the saved runs of each model family",
     "tune": "search hyperparameters with Optuna (validation split only); every trial is saved as a run",
     "serve": "answer digit predictions over HTTP (POST /predict, /predict/batch; docs at /docs) with a run or ensemble",
 }
