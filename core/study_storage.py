@@ -2,7 +2,7 @@
 
 `python -m core tune --storage …` and the dashboard's Studies page both go through `parse_storage`:
 
-- nothing given: STUDY_STORAGE when set, else the journal file `.optuna-journal.log` in the run store
+- nothing given: STUDY_STORAGE when set, else the journal file `.studies/optuna-journal.log` in the run store
   (Optuna's JournalStorage + JournalFileBackend: several processes on one machine);
 - `postgresql://…` (or any SQLAlchemy URL): Optuna's RDBStorage; `postgresql://` is read as
   `postgresql+psycopg://` (psycopg 3 is the driver installed);
@@ -36,7 +36,9 @@ from optuna.trial import TrialState
 from core.errors import StudyStorageError
 
 STORAGE_ENV = "STUDY_STORAGE"
-JOURNAL_FILE = ".optuna-journal.log"  # a dot file in the run store: listings of runs skip it
+# In a dot folder of the run store: listings of runs skip it, and the journal's lock files come and go
+# there rather than in the store's own folder (whose changes make the dashboard reread the run listing).
+JOURNAL_FILE = ".studies/optuna-journal.log"
 JOURNAL_PREFIX = "journal:"
 HEARTBEAT_ATTR = "digit_lab:heartbeat"  # seconds since the epoch, on a running trial of a journal study
 DEFAULT_HEARTBEAT_SECONDS = 30
@@ -74,7 +76,7 @@ def default_journal(store_root: str | os.PathLike) -> StorageSpec:
 
 def parse_storage(text: str | None, store_root: str | os.PathLike) -> StorageSpec:
     """Read --storage (or STUDY_STORAGE): a database URL, a journal file path, or nothing (the store's journal)."""
-    text = (text if text is not None else os.environ.get(STORAGE_ENV, "")).strip()
+    text = (text or os.environ.get(STORAGE_ENV) or "").strip()
     if not text:
         return default_journal(store_root)
     if text.startswith(JOURNAL_PREFIX):

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage",
         help=f"a PostgreSQL URL for workers on many machines, or a journal file path "
-        f"(default: {STORAGE_ENV}, else .optuna-journal.log in the run store); SQLite is refused",
+        f"(default: {STORAGE_ENV}, else .studies/optuna-journal.log in the run store); SQLite is refused",
     )
     parser.add_argument(
         "--heartbeat",
