@@ -59,14 +59,14 @@ def trials_ui(overview: StudyOverview) -> None:
                 **{name: _shown(row.params.get(name)) for name in params},
                 "seconds": row.seconds,
                 "worker": row.worker,
-                "retry of": row.retry_of,
+                "retry of": "" if row.retry_of is None else f"trial {row.retry_of}",
                 "run": row.run_id or "",
             }
             for row in overview.rows
         ]
     )
     st.dataframe(
-        table.style.format({"val accuracy": "{:.2%}", "seconds": "{:.1f}", "retry of": "{:.0f}"}, na_rep=""),
+        table.style.format({"val accuracy": "{:.2%}", "seconds": "{:.1f}"}, na_rep=""),
         hide_index=True,
         width="stretch",
         key="study_trials",
