@@ -198,13 +198,26 @@ def run_study(
         _fail_stale_trials(study)
         finished, running, waiting = study_progress(study.get_trials(deepcopy=False))
         if waiting or finished + running < trials:
-            # A diverged trial saves nothing and counts as failed; the search goes on.
-            study.optimize(objective, n_trials=1, catch=(TrainingDivergedError,))
+            try:
+                # A diverged trial saves nothing and counts as failed; the search goes on.
+                study.optimize(objective, n_trials=1, catch=(TrainingDivergedError,))
+            except (ValueError, optuna.exceptions.UpdateFinishedTrialError):
+                if not (ran and _given_up_on(study, ran[-1])):
+                    raise
+                # This worker went silent for longer than the grace period (a stall, a suspended VM): its trial
+                # was failed and retried elsewhere, and the store keeps one run for it whichever finishes first.
         elif running:
             time.sleep(poll)  # other workers' trials: wait for them, or for their retries
         else:
             break
     return StudyResult(study, tuple(ran))
+
+
+def _given_up_on(study: optuna.Study, number: int) -> bool:
+    """Whether trial `number` was failed as stale by another worker (and so retried)."""
+    trials = study.get_trials(deepcopy=False)
+    retried = {n for trial in trials for n in trial.system_attrs.get("retry_history", ())}
+    return number in retried
 
 
 def _finish(trial: optuna.Trial, run: RunInfo) -> float:

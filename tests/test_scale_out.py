@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,42 @@ def test_a_retry_adopts_the_run_its_dead_original_saved(tmp_path, small_data):
     assert retry.state == TrialState.COMPLETE and retry.value == 0.75
     assert retry.user_attrs[RUN_ATTR] == orphan.run_id and result.ran == (1,)
     assert len(store.list_runs()[0]) == 1
+
+
+def test_a_worker_given_up_on_goes_on_and_its_trial_keeps_one_run(tmp_path, small_data, monkeypatch):
+    """A worker silent past the grace period (stalled, not dead) sees its trial failed and retried elsewhere.
+
+    It finishes and saves anyway; Optuna refuses its late result, the worker carries on, runs the
+    retry itself here, and the retry adopts the run already saved: one run, one complete trial.
+    """
+    import core.tuning
+
+    spec = StorageSpec("journal", str(tmp_path / "s.log"))
+    storage = open_storage(spec, heartbeat=1, grace=1)
+    monkeypatch.setattr(type(storage), "record_heartbeat", lambda self, trial_id: None)  # silent
+    real_train, calls = core.tuning.train, []
+
+    def stalled_train(config, data, **kwargs):
+        calls.append(config.tags["trial"])
+        if len(calls) == 1:  # the first trial: another worker gives up on it meanwhile
+            other = optuna.load_study(study_name="s", storage=open_storage(spec, heartbeat=1, grace=1))
+            running = other.get_trials(deepcopy=False, states=(TrialState.RUNNING,))[0]
+            storage.set_trial_system_attr(running._trial_id, HEARTBEAT_ATTR, time.time() - 5)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(other)
+        return real_train(config, data, **kwargs)
+
+    monkeypatch.setattr(core.tuning, "train", stalled_train)
+    store = RunStore(tmp_path / "runs")
+    result = run_study(
+        small_data, store, study_name="s", trials=1, minutes=2, archs=["mlp"], epochs=1, train_limit=300,
+        storage=storage, pruning=False,
+    )  # fmt: skip
+    states = [t.state for t in result.study.get_trials()]
+    assert states == [TrialState.FAIL, TrialState.COMPLETE] and calls == [0]  # the retry trained nothing
+    runs = store.list_runs()[0]
+    assert [run.run_id for run in runs] == [result.study.trials[1].user_attrs[RUN_ATTR]]
 
 
 # ---- reading a study -----------------------------------------------------------------------------
