@@ -8,12 +8,12 @@ PYTEST_ARGS ?=
 # With no terminal on stdin (nohup, a service, a container, CI) nobody is there to see a browser: run headless.
 HEADLESS_WITHOUT_TTY = $$([ -t 0 ] || echo --server.headless=true)
 
-.PHONY: dashboard test chromium
+.PHONY: dashboard test chromium postgresql
 
 dashboard: $(VENV)/.runtime-installed
 	$(PYTHON) -m streamlit run dashboard/Home.py $(HEADLESS_WITHOUT_TTY)
 
-test: $(VENV)/.dev-installed chromium
+test: $(VENV)/.dev-installed chromium postgresql
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
@@ -31,3 +31,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser offline).
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
+
+# The scale-out tests start a throw-away PostgreSQL server of their own (tests/postgres_server.py); Debian keeps
+# its server binaries in /usr/lib/postgresql/<version>/bin.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }

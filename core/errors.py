@@ -52,3 +52,7 @@ class TrainingDivergedError(DigitLabError):
 
 class DataMismatchError(DigitLabError):
     """Models or runs cannot be compared: they were scored on different test sets."""
+
+
+class StudyStorageError(DigitLabError):
+    """A study storage (journal file or database) cannot be used: refused (SQLite for workers) or unreachable."""

@@ -95,6 +95,23 @@ class RunStore:
 
     def save(self, model: keras.Model, record: RunRecord, name: str = "") -> RunInfo:
         """Save a model and its record as a new run; returns it. The id derives from `name`."""
+        run, _ = self._save(model, record, name, unique_tags=None)
+        return run
+
+    def save_once(self, model: keras.Model, record: RunRecord, name: str, unique_tags: dict) -> tuple[RunInfo, bool]:
+        """Save unless a run whose configuration's tags include all of `unique_tags` exists: (the run, saved?).
+
+        The check and the rename that publishes the run happen under the store's lock, so two
+        processes saving the same key (a hyperparameter trial and its retry) leave one run.
+        """
+        return self._save(model, record, name, unique_tags=unique_tags)
+
+    def find_tagged(self, tags: dict) -> RunInfo | None:
+        """The newest run whose configuration's tags include all of `tags`, if any."""
+        runs, _ = self.list_runs()
+        return next((run for run in runs if _has_tags(run, tags)), None)
+
+    def _save(self, model: keras.Model, record: RunRecord, name: str, unique_tags: dict | None) -> tuple[RunInfo, bool]:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             self._remove_stale_staging()
@@ -105,7 +122,13 @@ class RunStore:
             created = datetime.now(UTC)
             record = replace(record, created=created.isoformat(timespec="seconds"))
             model.save(staging / MODEL_FILE)
-            return self._publish(staging, record, base_id=make_run_id(name, created))
+            if unique_tags is None:
+                return self._publish(staging, record, base_id=make_run_id(name, created)), True
+            with self._locked():
+                existing = self.find_tagged(unique_tags)
+                if existing is not None:
+                    return existing, False
+                return self._publish(staging, record, base_id=make_run_id(name, created)), True
         except OSError as error:
             raise RunStoreError(f"cannot save the run in {self.root}: {error}") from error
         finally:
@@ -271,6 +294,10 @@ class RunStore:
         except (TypeError, ValueError, AttributeError) as error:  # a value of the wrong kind in the file
             raise RunStoreError(f"{path.name}: {RECORD_FILE} is malformed ({error})") from error
         return RunInfo(path.name, path, record)
+
+
+def _has_tags(run: RunInfo, tags: dict) -> bool:
+    return all(run.config.tags.get(key) == value for key, value in tags.items())
 
 
 def load_model_file(path: str | os.PathLike, display_name: str | None = None) -> keras.Model:

@@ -141,6 +141,16 @@ PAGES: tuple[PageSpec, ...] = (
         section=RUNS,
     ),
     PageSpec(
+        "studies.py",
+        "Studies",
+        ":material/science:",
+        "Hyperparameter studies",
+        "a hyperparameter search read from its storage while workers run it: every trial with its state, "
+        "parameters, score, duration and worker, the best so far against time, parameter importances; "
+        "load any trial's run.",
+        section=RUNS,
+    ),
+    PageSpec(
         "draw.py",
         "Draw",
         ":material/draw:",

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import optuna
 import streamlit as st
+from optuna.storages import BaseStorage
 
 from core.adapters import AdaptedModel, load_user_model
 from core.analysis.calibration import (
@@ -34,6 +36,7 @@ from core.analysis.evaluation import Evaluation, evaluate
 from core.analysis.inspection import ClassPreference, class_preference
 from core.analysis.label_issues import LabelIssues, rank_label_issues
 from core.analysis.saliency import SaliencyMap, has_convolution, saliency
+from core.analysis.studies import Importances, parameter_importances
 from core.data import MnistData, load_with_fallback
 from core.embedding_jobs import TsneJobs
 from core.ensemble import build_ensemble, inspectable_model
@@ -41,6 +44,7 @@ from core.jobs import JobManager
 from core.label_issue_jobs import OutOfSampleJobs
 from core.record import RunRecord, TemperatureScaling
 from core.runs import DamagedRun, RunInfo, RunStore
+from core.study_storage import STORAGE_ENV, StorageSpec, default_journal, open_storage, parse_storage
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import HOME
 from dashboard.script_runs import keep_keras_between_runs
@@ -510,3 +514,34 @@ def run_evaluation(run: RunInfo) -> Evaluation:
     held = st.session_state.get(HELD_MODEL_KEY)
     model = held[1] if held is not None and held[0] == key else load_run_model(str(run.path.parent), run.run_id)
     return evaluation_of(key, data.description, model)
+
+
+# ---- hyperparameter studies ----
+
+
+def study_storages() -> list[StorageSpec]:
+    """The study storages this server reads: STUDY_STORAGE when set, and the run store's journal when it exists.
+
+    Visitors choose among these; they cannot point the server at another database.
+    """
+    root = run_store().root
+    specs = []
+    if os.environ.get(STORAGE_ENV, "").strip():
+        specs.append(parse_storage(None, root))
+    journal = default_journal(root)
+    if Path(journal.location).is_file() and journal not in specs:
+        specs.append(journal)
+    return specs
+
+
+@st.cache_resource(max_entries=4, show_spinner="Opening the study storage…")
+def study_storage(kind: str, location: str) -> BaseStorage:
+    """One open storage per server (a database's connection pool, a journal's replayed log); read-only use."""
+    return open_storage(StorageSpec(kind, location), for_workers=False)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing parameter importances…")
+def study_importances(kind: str, location: str, study_name: str, complete_trials: int) -> Importances:
+    """Parameter importances, computed again only when the number of complete trials changed."""
+    study = optuna.load_study(study_name=study_name, storage=study_storage(kind, location))
+    return parameter_importances(study)

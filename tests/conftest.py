@@ -18,8 +18,9 @@ FULL_MNIST_DIR = os.environ.get("MNIST_DIR")
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch, tmp_path):
-    """No test sees the caller's MNIST_DIR or writes to the real run store."""
+    """No test sees the caller's MNIST_DIR or study storage, or writes to the real run store."""
     monkeypatch.delenv("MNIST_DIR", raising=False)
+    monkeypatch.delenv("STUDY_STORAGE", raising=False)  # studies go to the test's own run store
     monkeypatch.setenv("RUNS_DIR", str(tmp_path / "default-runs"))
 
 

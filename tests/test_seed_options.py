@@ -187,7 +187,7 @@ def test_grid_search_prints_its_grid_first_and_tries_every_point_once(tmp_path, 
     points = {(run.config.activation, run.config.learning_rate) for run in runs}
     assert len(runs) == 4 and points == {((a,), lr) for a in GRID["activation"] for lr in GRID["learning_rate"]}
     assert {run.config.hidden_units for run in runs} == {(128,)}  # the MLP's default, not searched
-    assert re.search(r"^\s+\d+\s+0\.\d{4}\s+mlp\s+tanh\s+0\.00300", out, re.MULTILINE)
+    assert re.search(r"^\s+\d+\s+complete\s+0\.\d{4}\s+mlp\s+tanh\s+0\.00300", out, re.MULTILINE)
 
 
 def test_random_search_saves_its_trials(tmp_path, capsys):
