@@ -13,6 +13,8 @@ import pandas as pd
 
 CELL_SELECTION = "cell"  # the selection's name: st.altair_chart's event.selection[CELL_SELECTION]
 MATRIX_SIZE = 460
+DIAGONAL_COLOUR = "#d0ebff"
+NO_ERROR_RGB, MOST_ERRORS_RGB = (255, 255, 255), (224, 49, 49)
 
 
 def confusion_table(confusion: np.ndarray) -> pd.DataFrame:
@@ -53,12 +55,11 @@ def confusion_matrix_chart(confusion: np.ndarray, normalised: bool) -> alt.Layer
             alt.Tooltip("share:Q", title="share of true digit", format=".2%"),
         ],
     )
-    table["error_shade"] = table[value].where(~table["diagonal"], 0.0)  # the diagonal stays out of the scale
-    errors = alt.Color("error_shade:Q", scale=alt.Scale(domainMin=0, range=["white", "#e03131"]), legend=None)
+    table["fill"] = cell_colours(table[value].to_numpy(), table["diagonal"].to_numpy())
     cells = (
         base.mark_rect(stroke="#dee2e6", strokeWidth=1, cursor="pointer")
         .encode(
-            color=alt.condition("datum.diagonal", alt.value("#d0ebff"), errors),
+            color=alt.Color("fill:N", scale=None, legend=None),  # colours as given: no theme's scale in between
             opacity=alt.condition(cell, alt.value(1.0), alt.value(0.35)),  # the clicked cell stands out
         )
         .add_params(cell)
@@ -68,6 +69,26 @@ def confusion_matrix_chart(confusion: np.ndarray, normalised: bool) -> alt.Layer
         color=alt.condition(f"datum.{value} > 0 && !datum.diagonal", alt.value("black"), alt.value("#495057")),
     )
     return (cells + labels).properties(width=MATRIX_SIZE, height=MATRIX_SIZE)
+
+
+def cell_colours(values: np.ndarray, diagonal: np.ndarray) -> list[str]:
+    """Light blue on the diagonal; off it, white for no error up to red for the most errors.
+
+    The shade follows the square root of the value, so that a cell with one error is already
+    visibly pink beside the largest cell. Worked out here rather than by a Vega scale, so that
+    the dashboard's theme cannot change what zero looks like.
+    """
+    errors = np.where(diagonal, 0.0, values.astype(float))
+    top = errors.max() if errors.max() > 0 else 1.0
+    strength = np.sqrt(errors / top)
+    colours = []
+    for is_diagonal, weight in zip(diagonal, strength, strict=True):
+        if is_diagonal:
+            colours.append(DIAGONAL_COLOUR)
+        else:
+            rgb = (np.array(NO_ERROR_RGB) + weight * (np.array(MOST_ERRORS_RGB) - np.array(NO_ERROR_RGB))).round()
+            colours.append("#{:02x}{:02x}{:02x}".format(*rgb.astype(int)))
+    return colours
 
 
 def clicked_cell(event) -> tuple[int, int] | None:
