@@ -66,6 +66,16 @@ class StorageSpec:
         return sqlalchemy.engine.make_url(self.location).render_as_string(hide_password=True)
 
     @property
+    def public_name(self) -> str:
+        """How the dashboard names it to visitors: no folder of the server, no host, user or password."""
+        if self.kind == "journal":
+            return f"journal {Path(self.location).name}"
+        import sqlalchemy
+
+        url = sqlalchemy.engine.make_url(self.location)
+        return f"{url.get_backend_name()} database {url.database}"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.kind == "database" and self.location.startswith("sqlite")
 

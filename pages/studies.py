@@ -24,7 +24,7 @@ if not storages:
 
 
 def storage_ui():
-    labels = {spec.display: spec for spec in storages}
+    labels = {spec.public_name: spec for spec in storages}
     spec = labels[st.selectbox("Storage", list(labels), key="study_storage")] if len(labels) > 1 else storages[0]
     try:
         storage = state.study_storage(spec.kind, spec.location)
@@ -108,7 +108,7 @@ def load_ui(overview: StudyOverview) -> None:
 
 spec, storage, names = storage_ui()
 if not names:
-    st.info(f"No study in {spec.display} yet.", icon=":material/science:")
+    st.info(f"No study in the {spec.public_name} yet.", icon=":material/science:")
     st.stop()
 left, right = st.columns([3, 1])
 name = left.selectbox("Study", names, key="study_name")
@@ -128,6 +128,6 @@ else:
 trials_ui(overview)
 load_ui(overview)
 st.caption(
-    f"Also in Optuna's own dashboard: `optuna-dashboard {spec.display if spec.kind == 'database' else spec.location}` "
-    "(see docs/scale-out.md)."
+    "Also in Optuna's own dashboard, on the server: `optuna-dashboard` with the same journal file (in the run "
+    "store's `.studies` folder) or database URL; see docs/scale-out.md."
 )

@@ -51,11 +51,13 @@ WORKER_TIMEOUT = 420
 
 def test_storage_is_the_store_journal_by_default_or_as_named(tmp_path, monkeypatch):
     assert parse_storage(None, tmp_path) == StorageSpec("journal", str(tmp_path / JOURNAL_FILE))
+    assert str(tmp_path) not in parse_storage(None, tmp_path).public_name  # no server folder for visitors
     assert parse_storage("journal:~/s.log", tmp_path).location == str(Path("~/s.log").expanduser())
     assert parse_storage("/shared/study.log", tmp_path) == StorageSpec("journal", "/shared/study.log")
     postgres = parse_storage("postgresql://tuner:secret@db.example:5432/optuna", tmp_path)
     assert postgres == StorageSpec("database", "postgresql+psycopg://tuner:secret@db.example:5432/optuna")
     assert "secret" not in postgres.display and "db.example" in postgres.display
+    assert postgres.public_name == "postgresql database optuna"  # visitors see no host, user or password
     monkeypatch.setenv("STUDY_STORAGE", "postgres://tuner@db/optuna")
     assert parse_storage(None, tmp_path).location == "postgresql+psycopg://tuner@db/optuna"
     assert parse_storage("", tmp_path).kind == "database"
@@ -336,6 +338,8 @@ def assert_dashboard_loads_the_best_trial(monkeypatch, runs_dir: Path, storage_u
     at.switch_page("../pages/studies.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="study_name").value == "scale-out"
+    shown = " ".join(element.value for element in [*at.main.caption, *at.main.markdown, *at.main.info])
+    assert str(runs_dir) not in shown and "tuner@" not in shown  # no server folder, no database user for visitors
     assert {"study_best_so_far"} <= {chart.key for chart in at.main.get("plotly_chart")}
     picker = at.selectbox(key="study_trial_to_load")
     assert picker.options[0].endswith("· best")  # best first
