@@ -13,7 +13,6 @@ from core.figures import (  # noqa: F401
     TRAIN_COLOUR,
     VALIDATION_COLOUR,
     class_metric_bars,
-    confusion_heatmap,
     training_curves,
 )
 

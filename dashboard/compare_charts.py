@@ -8,10 +8,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from core.figures import overlaid_curves  # noqa: F401  (drawn by the HTML report too)
+from core.figures import DIGITS, overlaid_curves  # noqa: F401  (overlaid_curves: drawn by the HTML report too)
 
 PALETTE = qualitative.D3  # one colour per compared model, the same in every chart
-DIGITS = [str(d) for d in range(10)]
 
 
 def colour_of(index: int) -> str:
