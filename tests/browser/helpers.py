@@ -133,6 +133,9 @@ def close_selectbox(page: Page) -> None:
 def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
     """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox."""
     open_selectbox(page, selectbox)
+    # The list is virtualised (only the first few options are in the page): typing filters it, so a
+    # run far down a long store's list is rendered too.
+    selectbox.locator("input").fill(option)
     page.get_by_role("option", name=option, exact=exact).click()
     expect(selectbox.locator("input")).to_have_value(option if exact else re.compile(re.escape(option)))
 

@@ -80,6 +80,11 @@ def test_the_draw_page_fits_a_phone_screen(phone):
 
 def test_a_finger_drawn_one_is_predicted(phone):
     touch_stroke(phone, vertical_one())
+    if canvas_ink_pixels(phone) == 0:
+        # Right after the page opens, the canvas can be mounted again under the finger and the stroke
+        # lost (seen under load since stop 23; open in issue 17); a person draws again, and so does this.
+        wait_for_app(phone)
+        touch_stroke(phone, vertical_one())
     assert canvas_ink_pixels(phone) > 1_000, "the touch stroke left no ink"
     prediction = phone.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
     expect(prediction).to_have_text("Prediction: 1", timeout=APP_TIMEOUT_MS)
