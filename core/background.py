@@ -8,10 +8,30 @@ replaced whole under a lock, so a reader never sees half an update.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from typing import Generic, TypeVar
 
 Status = TypeVar("Status")
+
+ACTIVE_STATES = ("queued", "running")
+
+
+class TaskTiming:
+    """What every status dataclass derives from its `state`, `started` and `finished` fields."""
+
+    state: str  # queued, running, done, cancelled, failed
+    started: float
+    finished: float | None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start: until now while it runs, until the end once it has ended."""
+        return (self.finished or time.time()) - self.started
 
 
 class BackgroundTask(Generic[Status]):

@@ -15,13 +15,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 
 from core.analysis.embedding import EmbeddingCancelled, EmbeddingMap, EmbeddingSample, tsne_map
-from core.background import BackgroundTask
+from core.background import BackgroundTask, TaskTiming
 
 KEPT_MAPS = 8  # finished maps kept (least recently asked for go first); running jobs are always kept
 
 
 @dataclass(frozen=True, eq=False)
-class TsneStatus:
+class TsneStatus(TaskTiming):
     """A snapshot of one t-SNE job, safe to read from any thread."""
 
     state: str  # running, done, cancelled, failed
@@ -33,16 +33,8 @@ class TsneStatus:
     finished: float | None = None
 
     @property
-    def is_running(self) -> bool:
-        return self.state == "running"
-
-    @property
     def fraction_done(self) -> float:
         return self.iteration / self.iterations if self.iterations else 0.0
-
-    @property
-    def elapsed(self) -> float:
-        return (self.finished or time.time()) - self.started
 
 
 class TsneJob(BackgroundTask[TsneStatus]):
@@ -101,6 +93,6 @@ class TsneJobs:
             job.cancel()
 
     def _forget_old(self) -> None:
-        finished = [key for key, job in self._jobs.items() if not job.status().is_running]
+        finished = [key for key, job in self._jobs.items() if not job.status().is_active]
         for key in finished[: max(0, len(finished) - self._kept)]:
             del self._jobs[key]

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.background import BackgroundTask
+from core.background import BackgroundTask, TaskTiming
 from core.config import TrainConfig
 from core.data import MnistData
 from core.errors import DigitLabError
@@ -22,7 +22,6 @@ from core.experiment import run_experiment
 from core.runs import RunStore
 from core.training import ProgressEvent
 
-ACTIVE_STATES = ("queued", "running")
 JOB_ID_PREFIX = "job-"
 JOB_TOKEN_BYTES = 16  # 128 bits: token_urlsafe makes 22 URL-safe characters of them
 
@@ -33,7 +32,7 @@ def new_job_id() -> str:
 
 
 @dataclass(frozen=True)
-class JobStatus:
+class JobStatus(TaskTiming):
     """A consistent snapshot of a job, safe to read from any thread."""
 
     job_id: str
@@ -49,14 +48,6 @@ class JobStatus:
     error: str | None = None
     started: float = 0.0
     finished: float | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-    @property
-    def elapsed(self) -> float:
-        return (self.finished or time.time()) - self.started
 
 
 class TrainingJob(BackgroundTask[JobStatus]):

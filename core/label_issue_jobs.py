@@ -14,16 +14,15 @@ from dataclasses import dataclass
 
 from core.analysis.label_issues import LabelIssues, rank_label_issues
 from core.analysis.out_of_sample import Budget, FoldProgress, Trainer, out_of_sample_probabilities
-from core.background import BackgroundTask
+from core.background import ACTIVE_STATES, BackgroundTask, TaskTiming
 from core.data import MnistData
 from core.errors import DigitLabError
-from core.jobs import ACTIVE_STATES
 
 KEEP_FINISHED = 6  # finished results kept (a full-MNIST result holds ~5 MB of probabilities)
 
 
 @dataclass(frozen=True)
-class OutOfSampleStatus:
+class OutOfSampleStatus(TaskTiming):
     """A consistent snapshot of one job, safe to read from any thread."""
 
     budget: Budget
@@ -34,14 +33,6 @@ class OutOfSampleStatus:
     error: str | None = None
     started: float = 0.0
     finished: float | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-    @property
-    def elapsed(self) -> float:
-        return (self.finished or time.time()) - self.started
 
 
 class OutOfSampleJob(BackgroundTask[OutOfSampleStatus]):

@@ -44,7 +44,7 @@ def tsne_ui(size: int) -> EmbeddingMap | None:
     if status is not None and status.state == "done":
         st.caption(f"t-SNE computed in {status.elapsed:.1f} s, kept for later visits.")
         return status.result
-    if status is not None and status.is_running:
+    if status is not None and status.is_active:
         st.fragment(tsne_progress, run_every=POLL_SECONDS)(key)
         return None
     if status is not None and status.state == "cancelled":
@@ -65,7 +65,7 @@ def tsne_progress(key) -> None:
     """Polled while the t-SNE runs; when it ends, one rerun of the page shows the map (and polling stops)."""
     job = state.tsne_jobs().get(key)
     status = job.status() if job else None
-    if status is None or not status.is_running:
+    if status is None or not status.is_active:
         st.rerun(scope="app")
     label = f"t-SNE: iteration {status.iteration} of {status.iterations or '…'} · {status.elapsed:.0f} s"
     st.progress(status.fraction_done, text=label)
