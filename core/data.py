@@ -120,6 +120,9 @@ def load_from_folder(folder: str | os.PathLike) -> MnistData:
 
 def load_from_keras() -> MnistData:
     """Keras' MNIST (its cache, else a download); fails within seconds when offline."""
+    from core.tf_startup import start_tensorflow
+
+    start_tensorflow()  # Keras imports TensorFlow: quietly, whoever asks first
     import keras
 
     previous_timeout = socket.getdefaulttimeout()

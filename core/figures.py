@@ -7,15 +7,18 @@ Streamlit, so a report built on the command line draws exactly the dashboard's c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.analysis.calibration import CalibrationReport
 from core.analysis.perturbations import BY_NAME
 from core.analysis.robustness import RobustnessCurves
+
+if TYPE_CHECKING:  # it imports TensorFlow: the sidebar's charts show without it
+    from core.analysis.calibration import CalibrationReport
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
 DIGITS = [str(d) for d in range(10)]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 import pandas as pd
 from sklearn.metrics import classification_report, confusion_matrix
 
 from core.data import normalize
+
+if TYPE_CHECKING:  # the model brings TensorFlow; reading an evaluation needs none
+    import keras
 
 CLASSES = list(range(10))
 # Images per forward pass: bounds the pass's working memory (deep_cnn ~0.7 MB per image), as fast as 2,000.
