@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import classification_report, confusion_matrix
 
 from core.data import normalize
 
@@ -56,11 +55,15 @@ class Evaluation:
     @cached_property
     def confusion(self) -> np.ndarray:
         """10×10 counts: row = true class, column = predicted class."""
+        from sklearn.metrics import confusion_matrix  # scikit-learn's import is slow: Home needs none of it
+
         return confusion_matrix(self.labels, self.predictions, labels=CLASSES)
 
     @cached_property
     def report(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per digit, then the macro and weighted averages."""
+        from sklearn.metrics import classification_report
+
         raw = classification_report(
             self.labels,
             self.predictions,
