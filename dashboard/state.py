@@ -21,13 +21,12 @@ from core.data import MnistData, load_with_fallback
 from core.jobs import JobManager
 from core.record import RunRecord, TemperatureScaling
 from core.runs import DamagedRun, RunInfo, RunStore
-from core.study_storage import STORAGE_ENV, StorageSpec, default_journal, open_storage, parse_storage
 from core.tf_startup import start_tensorflow
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import HOME
 from dashboard.script_runs import keep_keras_between_runs
 
-if TYPE_CHECKING:  # these import TensorFlow: the functions below import them when first called
+if TYPE_CHECKING:  # TensorFlow (and Optuna): the functions below import them when first called
     import keras
     from optuna.storages import BaseStorage
 
@@ -41,6 +40,7 @@ if TYPE_CHECKING:  # these import TensorFlow: the functions below import them wh
     from core.analysis.studies import Importances
     from core.embedding_jobs import TsneJobs
     from core.label_issue_jobs import OutOfSampleJobs
+    from core.study_storage import StorageSpec
 
 keep_keras_between_runs()  # else each script run, every stroke on Draw included, ends in a 0.3 s gc.collect()
 
@@ -552,6 +552,8 @@ def study_storages() -> list[StorageSpec]:
 
     Visitors choose among these; they cannot point the server at another database.
     """
+    from core.study_storage import STORAGE_ENV, default_journal, parse_storage  # Optuna: only for Studies
+
     root = run_store().root
     specs = []
     if os.environ.get(STORAGE_ENV, "").strip():
@@ -565,6 +567,8 @@ def study_storages() -> list[StorageSpec]:
 @st.cache_resource(max_entries=4, show_spinner="Opening the study storage…")
 def study_storage(kind: str, location: str) -> BaseStorage:
     """One open storage per server (a database's connection pool, a journal's replayed log); read-only use."""
+    from core.study_storage import StorageSpec, open_storage
+
     return open_storage(StorageSpec(kind, location), for_workers=False)
 
 

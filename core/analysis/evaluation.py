@@ -7,12 +7,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from core.data import normalize
 
-if TYPE_CHECKING:  # the model brings TensorFlow; reading an evaluation needs none
+if TYPE_CHECKING:  # the model brings TensorFlow; pandas takes ~0.7 s to import: Home needs neither
     import keras
+    import pandas as pd
 
 CLASSES = list(range(10))
 # Images per forward pass: bounds the pass's working memory (deep_cnn ~0.7 MB per image), as fast as 2,000.
@@ -62,6 +62,7 @@ class Evaluation:
     @cached_property
     def report(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per digit, then the macro and weighted averages."""
+        import pandas as pd
         from sklearn.metrics import classification_report
 
         raw = classification_report(
