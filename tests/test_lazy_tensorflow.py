@@ -116,18 +116,3 @@ def test_home_renders_without_tensorflow_and_a_model_page_then_starts_it_quietly
     assert model_page["headings"][0] == MODEL_PAGE.heading
     assert model_page["loaded"] == list(TENSORFLOW_MODULES)
     assert not CHATTER.search(done.stderr), done.stderr  # started through core.tf_startup, quietly
-
-
-def test_a_start_under_way_in_the_background_is_waited_for_and_quiet():
-    done = run_python(
-        "import sys\n"
-        "from core.tf_startup import start_tensorflow, start_tensorflow_in_background\n"
-        "start_tensorflow_in_background()\n"
-        "start_tensorflow_in_background()  # once per process\n"
-        "start_tensorflow()  # waits for the background start\n"
-        "import tensorflow as tf\n"
-        "print(tf.config.list_physical_devices('CPU') != [])\n"
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True"]
-    assert not CHATTER.search(done.stderr), done.stderr
