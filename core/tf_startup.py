@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -58,19 +59,24 @@ def start_tensorflow() -> None:
             tf.config.list_physical_devices()  # the first device query is where cuInit fails without a GPU
 
 
-def start_tensorflow_in_background() -> None:
-    """Start TensorFlow on a daemon thread, once per process, so that it is ready when first needed.
+def start_tensorflow_in_background(delay: float = 0.0) -> None:
+    """Start TensorFlow on a daemon thread after `delay` seconds, once per process, so that it is ready when needed.
 
     For a server whose first screen needs no model: it shows at once, and the seconds TensorFlow's
     import takes pass while someone reads it. Whoever needs TensorFlow meanwhile calls
-    start_tensorflow(), which waits for this start to finish.
+    start_tensorflow(): during the delay it starts TensorFlow itself, later it waits for this start.
     """
     global _background_start
     with _START_LOCK:
         if _background_start is not None or "tensorflow" in sys.modules:
             return
-        _background_start = threading.Thread(target=start_tensorflow, name="start-tensorflow", daemon=True)
+        _background_start = threading.Thread(target=_start_after, args=(delay,), name="start-tensorflow", daemon=True)
         _background_start.start()
+
+
+def _start_after(delay: float) -> None:
+    time.sleep(delay)
+    start_tensorflow()
 
 
 def harmless_notices() -> list[re.Pattern]:

@@ -13,6 +13,9 @@ from dashboard.page_registry import HOME, PAGES, SECTIONS  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
 FAVICON = Path(__file__).with_name("favicon.png")  # a local file: no icon fetched from the internet
+# Meanwhile the browser fetches Home's scripts and fonts from this server, which TensorFlow's import
+# (holding the GIL) would slow: Home's buttons and links showed late. A page opened sooner starts it.
+BACKGROUND_START_DELAY_SECONDS = 2.0
 st.set_page_config(page_title="Digit Lab", page_icon=str(FAVICON), layout="wide")
 
 st_pages = {page: st.Page(page.path, title=page.title, icon=page.icon, default=page is HOME) for page in PAGES}
@@ -30,4 +33,4 @@ restore_active_model()
 render_sidebar()
 navigation.run()
 if on_home:
-    start_tensorflow_in_background()
+    start_tensorflow_in_background(delay=BACKGROUND_START_DELAY_SECONDS)

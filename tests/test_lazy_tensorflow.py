@@ -66,7 +66,7 @@ import json, sys
 import core.tf_startup
 
 background_starts = []
-core.tf_startup.start_tensorflow_in_background = lambda: background_starts.append(1)
+core.tf_startup.start_tensorflow_in_background = lambda **delay: background_starts.append(1)
 from streamlit.testing.v1 import AppTest
 
 def loaded():
