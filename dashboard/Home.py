@@ -13,8 +13,9 @@ from dashboard.page_registry import HOME, PAGES, SECTIONS  # noqa: E402
 from dashboard.sidebar import render_sidebar  # noqa: E402
 
 FAVICON = Path(__file__).with_name("favicon.png")  # a local file: no icon fetched from the internet
-# Meanwhile the browser fetches Home's scripts and fonts from this server, which TensorFlow's import
-# (holding the GIL) would slow: Home's buttons and links showed late. A page opened sooner starts it.
+# TensorFlow's background start waits this long after Home ran: the browser is still fetching Home's
+# scripts and fonts from this server, and the import, holding the GIL, made Home's buttons and links
+# show late. A page that needs TensorFlow sooner starts it at once.
 BACKGROUND_START_DELAY_SECONDS = 2.0
 st.set_page_config(page_title="Digit Lab", page_icon=str(FAVICON), layout="wide")
 
