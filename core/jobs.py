@@ -13,14 +13,17 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.background import BackgroundTask, TaskTiming
 from core.config import TrainConfig
 from core.data import MnistData
 from core.errors import DigitLabError
-from core.experiment import run_experiment
 from core.runs import RunStore
-from core.training import ProgressEvent
+from core.tf_startup import start_tensorflow
+
+if TYPE_CHECKING:  # the job's thread imports TensorFlow: a server can list and poll jobs without it
+    from core.training import ProgressEvent
 
 JOB_ID_PREFIX = "job-"
 JOB_TOKEN_BYTES = 16  # 128 bits: token_urlsafe makes 22 URL-safe characters of them
@@ -74,6 +77,9 @@ class TrainingJob(BackgroundTask[JobStatus]):
 
     def _run(self) -> None:
         try:
+            start_tensorflow()  # quietly, here in the job's thread: the page that started the job goes on
+            from core.experiment import run_experiment
+
             result = run_experiment(self._status.config, self._data, self._store, self._on_progress, self._cancel)
         except DigitLabError as error:
             self._update(state="failed", error=str(error), finished=time.time())

@@ -14,13 +14,14 @@ import zipfile
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
-
-from core import adapter_layers  # noqa: F401  (registers the layers a kept upload is saved with)
 from core.config import TrainConfig
 from core.errors import ModelFileError, RunStoreError
 from core.record import SCHEMA_VERSION, Annotations, RunRecord
+
+if TYPE_CHECKING:  # listing and reading runs needs no TensorFlow: it is imported when a model is loaded
+    import keras
 
 MODEL_FILE = "model.keras"
 RECORD_FILE = "run.json"
@@ -307,6 +308,10 @@ def load_model_file(path: str | os.PathLike, display_name: str | None = None) ->
     that safe_mode does not police. Messages name the file as `display_name` when given. The model's
     shapes are not checked here: a model from elsewhere goes through `core.adapters.adapt_model`.
     """
+    import keras
+
+    from core import adapter_layers  # noqa: F401  (registers the layers a kept upload is saved with)
+
     name = display_name or Path(path).name
     if not _is_keras_archive(path):
         raise ModelFileError(

@@ -16,6 +16,8 @@ import os
 import re
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,15 +40,43 @@ def set_tensorflow_environment() -> None:
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 
-def start_tensorflow() -> None:
-    """Import TensorFlow and list its devices quietly (once per process; entry points call this first)."""
-    set_tensorflow_environment()
-    if "tensorflow" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1"):
-        return  # too late to keep it quiet, or the user asked for every line
-    with stderr_without(harmless_notices()):
-        import tensorflow as tf
+_START_LOCK = threading.Lock()  # one start at a time: two threads capturing fd 2 at once would lose stderr
+_background_start: threading.Thread | None = None
 
-        tf.config.list_physical_devices()  # the first device query is where cuInit fails without a GPU
+
+def start_tensorflow() -> None:
+    """Import TensorFlow and list its devices quietly (once per process; entry points call this first).
+
+    Thread-safe: a caller while another thread starts TensorFlow waits until it is started.
+    """
+    set_tensorflow_environment()
+    with _START_LOCK:
+        if "tensorflow" in sys.modules or os.environ["TF_CPP_MIN_LOG_LEVEL"] in ("0", "1"):
+            return  # already started (or too late to keep it quiet), or the user asked for every line
+        with stderr_without(harmless_notices()):
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # the first device query is where cuInit fails without a GPU
+
+
+def start_tensorflow_in_background(delay: float = 0.0) -> None:
+    """Start TensorFlow on a daemon thread after `delay` seconds, once per process, so that it is ready when needed.
+
+    For a server whose first screen needs no model: it shows at once, and the seconds TensorFlow's
+    import takes pass while someone reads it. Whoever needs TensorFlow meanwhile calls
+    start_tensorflow(): during the delay it starts TensorFlow itself, later it waits for this start.
+    """
+    global _background_start
+    with _START_LOCK:
+        if _background_start is not None or "tensorflow" in sys.modules:
+            return
+        _background_start = threading.Thread(target=_start_after, args=(delay,), name="start-tensorflow", daemon=True)
+        _background_start.start()
+
+
+def _start_after(delay: float) -> None:
+    time.sleep(delay)
+    start_tensorflow()
 
 
 def harmless_notices() -> list[re.Pattern]:

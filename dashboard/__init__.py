@@ -1,5 +1,10 @@
-"""Streamlit UI of Digit Lab: navigation, sidebar, shared state and charts."""
+"""Streamlit UI of Digit Lab: navigation, sidebar, shared state and charts.
 
-from core.tf_startup import start_tensorflow
+Importing it sets TensorFlow's environment and imports no TensorFlow, so Home shows at once:
+dashboard/Home.py starts TensorFlow (quietly, core.tf_startup) before any page that shows a model,
+and in the background once Home has shown.
+"""
 
-start_tensorflow()  # quietly, before any page imports keras
+from core.tf_startup import set_tensorflow_environment
+
+set_tensorflow_environment()  # before anything imports TensorFlow

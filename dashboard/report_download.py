@@ -11,16 +11,18 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import keras
 import streamlit as st
 
 from core.analysis.robustness import DEFAULT_SAMPLE
 from core.data import MnistData
-from core.ensemble import build_ensemble
-from core.report import analyse_model, build_report, render_html, temperature_of
 from core.runs import RunStore
+from core.tf_startup import start_tensorflow
 from dashboard import robustness_store, state
+
+if TYPE_CHECKING:  # the button shows on Home before TensorFlow is imported; a click imports it
+    import keras
 
 MAX_REPORTS = 4
 
@@ -70,6 +72,9 @@ def report_builder(active: state.ActiveModel, data: MnistData) -> Callable[[], s
         with lock:
             if key in reports:
                 return reports[key]
+        start_tensorflow()  # waits for TensorFlow if a start is under way; no Streamlit call
+        from core.report import analyse_model, build_report, render_html, temperature_of
+
         nonlocal model
         if model is None:
             model = _load(runs)
@@ -96,6 +101,8 @@ def report_builder(active: state.ActiveModel, data: MnistData) -> Callable[[], s
 
 
 def _load(runs) -> keras.Model:
+    from core.ensemble import build_ensemble
+
     models = [RunStore(run.path.parent).load_model(run.run_id) for run in runs]
     return models[0] if len(models) == 1 else build_ensemble(models)
 

@@ -1,4 +1,9 @@
-"""What a session shares across pages (the active model) and what the server caches."""
+"""What a session shares across pages (the active model) and what the server caches.
+
+Importing this module imports no TensorFlow, so Home and the sidebar show without it: the analyses
+and model loading import it where a page first uses them (the entry script starts TensorFlow before
+any page that shows a model, tests/test_lazy_tensorflow.py keeps it so).
+"""
 
 from __future__ import annotations
 
@@ -7,47 +12,35 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import optuna
 import streamlit as st
-from optuna.storages import BaseStorage
 
-from core.adapters import AdaptedModel, load_user_model
-from core.analysis.calibration import (
-    CalibrationReport,
-    CoverageCurve,
-    accuracy_coverage_curve,
-    calibration_report,
-    fit_model_temperature,
-    images_to_fit_on,
-    scaled_evaluation,
-)
-from core.analysis.embedding import (
-    EmbeddingMap,
-    EmbeddingSample,
-    embedding_sample,
-    pca_map,
-    penultimate_features,
-    place_points,
-)
-from core.analysis.evaluation import Evaluation, evaluate
-from core.analysis.inspection import ClassPreference, class_preference
-from core.analysis.label_issues import LabelIssues, rank_label_issues
-from core.analysis.saliency import SaliencyMap, has_convolution, saliency
-from core.analysis.studies import Importances, parameter_importances
 from core.data import MnistData, load_with_fallback
-from core.embedding_jobs import TsneJobs
-from core.ensemble import build_ensemble, inspectable_model
 from core.jobs import JobManager
-from core.label_issue_jobs import OutOfSampleJobs
 from core.record import RunRecord, TemperatureScaling
 from core.runs import DamagedRun, RunInfo, RunStore
-from core.study_storage import STORAGE_ENV, StorageSpec, default_journal, open_storage, parse_storage
+from core.tf_startup import start_tensorflow
 from dashboard.inline_images import png_data_uri
 from dashboard.page_registry import HOME
 from dashboard.script_runs import keep_keras_between_runs
+
+if TYPE_CHECKING:  # TensorFlow (and Optuna): the functions below import them when first called
+    import keras
+    from optuna.storages import BaseStorage
+
+    from core.adapters import AdaptedModel
+    from core.analysis.calibration import CalibrationReport, CoverageCurve
+    from core.analysis.embedding import EmbeddingMap, EmbeddingSample
+    from core.analysis.evaluation import Evaluation
+    from core.analysis.inspection import ClassPreference
+    from core.analysis.label_issues import LabelIssues
+    from core.analysis.saliency import SaliencyMap
+    from core.analysis.studies import Importances
+    from core.embedding_jobs import TsneJobs
+    from core.label_issue_jobs import OutOfSampleJobs
+    from core.study_storage import StorageSpec
 
 keep_keras_between_runs()  # else each script run, every stroke on Draw included, ends in a 0.3 s gc.collect()
 
@@ -119,6 +112,8 @@ def load_run_model(store_root: str, run_id: str) -> keras.Model:
 @st.cache_resource(max_entries=4, show_spinner="Loading the ensemble…")
 def load_ensemble(store_root: str, run_ids: tuple[str, ...]) -> keras.Model:
     """Fresh copies of the members (build_ensemble renames them), averaged as one model."""
+    from core.ensemble import build_ensemble
+
     store = RunStore(store_root)
     return build_ensemble([store.load_model(run_id) for run_id in run_ids])
 
@@ -128,6 +123,9 @@ def load_uploaded_model(
     digest: str, pixel_scale: float | None, _content: bytes, _name: str = "the uploaded file"
 ) -> AdaptedModel:
     """The uploaded file adapted to the app's convention, measured on test images (or at the user's pixel scale)."""
+    start_tensorflow()  # an upload may come from Home's sidebar, before any page needed TensorFlow
+    from core.adapters import load_user_model
+
     data, _ = load_data()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "uploaded.keras"
@@ -138,12 +136,16 @@ def load_uploaded_model(
 @st.cache_resource(max_entries=16, show_spinner="Evaluating on the test set…")
 def evaluation_of(model_key: str, data_description: str, _model: keras.Model) -> Evaluation:
     """One batched pass over the test set per model (and data), shared by all pages and sessions."""
+    from core.analysis.evaluation import evaluate
+
     data, _ = load_data()
     return evaluate(_model, data.x_test, data.y_test)
 
 
 @st.cache_data(max_entries=8, show_spinner="Measuring which digits excite each unit…")
 def _class_preference(model_key: str, data_description: str, _model: keras.Model) -> ClassPreference:
+    from core.analysis.inspection import class_preference
+
     data, _ = load_data()
     return class_preference(_model, data.x_test[:PREFERENCE_IMAGES], data.y_test[:PREFERENCE_IMAGES])
 
@@ -161,6 +163,8 @@ EMBEDDING_MAX_SAMPLE_SIZE = 10_000
 
 @st.cache_resource(max_entries=8, show_spinner="Computing the penultimate layer's features…")
 def _embedding_sample(model_key: str, data_description: str, size: int, _model, _predictions) -> EmbeddingSample:
+    from core.analysis.embedding import embedding_sample
+
     data, _ = load_data()
     return embedding_sample(_model, data.x_test, data.y_test, _predictions, size)
 
@@ -175,6 +179,8 @@ def embedding_sample_of(active: ActiveModel, size: int) -> EmbeddingSample:
 
 @st.cache_resource(max_entries=8, show_spinner="Projecting to 2-D…")
 def _pca_map(model_key: str, data_description: str, size: int, _sample: EmbeddingSample) -> EmbeddingMap:
+    from core.analysis.embedding import pca_map
+
     return pca_map(_sample)
 
 
@@ -186,6 +192,8 @@ def pca_map_of(active: ActiveModel, size: int) -> EmbeddingMap:
 @st.cache_resource
 def tsne_jobs() -> TsneJobs:
     """The server's t-SNE maps, running or done: a second visit, from any session, finds its map."""
+    from core.embedding_jobs import TsneJobs
+
     return TsneJobs()
 
 
@@ -198,6 +206,8 @@ def tsne_key(active: ActiveModel, size: int) -> tuple[str, str, int]:
 def _placed_digit(
     model_key: str, data_description: str, size: int, method: str, digest: str, _map: EmbeddingMap, _model, _image
 ) -> tuple[float, float]:
+    from core.analysis.embedding import penultimate_features, place_points
+
     (point,) = place_points(_map, penultimate_features(_model, _image[None]))
     return float(point[0]), float(point[1])
 
@@ -222,6 +232,8 @@ def sample_thumbnails(data_description: str, indices: tuple[int, ...]) -> list[s
 
 @st.cache_data(max_entries=64, show_spinner="Computing the saliency map…")
 def _saliency(model_key: str, image, method: str, target: int, contrast, baseline: str, _model) -> SaliencyMap:
+    from core.analysis.saliency import saliency
+
     return saliency(_model, image, method, target, contrast, baseline)
 
 
@@ -232,6 +244,8 @@ def saliency_of(active: ActiveModel, image, method: str, target: int, contrast, 
 
 def model_convolves(active: ActiveModel) -> bool:
     """Whether Grad-CAM applies to the active model."""
+    from core.analysis.saliency import has_convolution
+
     return has_convolution(active.model)
 
 
@@ -269,6 +283,8 @@ def calibration_of(active: ActiveModel) -> ModelCalibration:
 
 @st.cache_resource(max_entries=16, show_spinner="Fitting a temperature on held-out images…")
 def _fitted_calibration(model_key: str, data_description: str, _active: ActiveModel) -> ModelCalibration:
+    from core.analysis.calibration import fit_model_temperature, images_to_fit_on
+
     data, _ = load_data()
     runs = (_active.run,) if _active.run is not None else _active.ensemble_runs
     fit_images = images_to_fit_on(runs, data)
@@ -303,6 +319,8 @@ def displayed_evaluation(active: ActiveModel) -> Evaluation:
 def _scaled_evaluation(
     model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
 ) -> Evaluation:
+    from core.analysis.calibration import scaled_evaluation
+
     return scaled_evaluation(_evaluation, temperature)
 
 
@@ -317,6 +335,8 @@ def calibration_reports(active: ActiveModel) -> tuple[CalibrationReport, Calibra
 def _calibration_reports(
     model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
 ) -> tuple[CalibrationReport, CalibrationReport]:
+    from core.analysis.calibration import calibration_report
+
     before = calibration_report(_evaluation.probabilities, _evaluation.labels)
     after = calibration_report(_evaluation.probabilities, _evaluation.labels, temperature)
     return before, after
@@ -333,6 +353,8 @@ def coverage_curves(active: ActiveModel) -> dict[str, CoverageCurve]:
 def _coverage_curves(
     model_key: str, data_description: str, temperature: float, _evaluation: Evaluation
 ) -> dict[str, CoverageCurve]:
+    from core.analysis.calibration import accuracy_coverage_curve, scaled_evaluation
+
     correct = _evaluation.predictions == _evaluation.labels
     scaled = scaled_evaluation(_evaluation, temperature)
     return {
@@ -400,6 +422,8 @@ class ActiveModel:
     @property
     def inspected_model(self) -> keras.Model:
         """The model whose layers the Weights and Activations pages show (an ensemble's first member)."""
+        from core.ensemble import inspectable_model
+
         return inspectable_model(self.model)
 
     def evaluation(self) -> Evaluation:
@@ -468,6 +492,8 @@ def require_active_model() -> ActiveModel:
 
 @st.cache_resource(max_entries=16, show_spinner="Ranking the test labels…")
 def _test_label_issues(model_key: str, data_description: str, _evaluation: Evaluation) -> LabelIssues:
+    from core.analysis.label_issues import rank_label_issues
+
     return rank_label_issues(_evaluation.labels, _evaluation.probabilities)
 
 
@@ -484,6 +510,8 @@ def label_issues_of(active: ActiveModel) -> LabelIssues:
 @st.cache_resource
 def out_of_sample_jobs() -> OutOfSampleJobs:
     """Training-set label issues per (data, budget), server-wide: they depend on no visitor's model."""
+    from core.label_issue_jobs import OutOfSampleJobs
+
     return OutOfSampleJobs()
 
 
@@ -524,6 +552,8 @@ def study_storages() -> list[StorageSpec]:
 
     Visitors choose among these; they cannot point the server at another database.
     """
+    from core.study_storage import STORAGE_ENV, default_journal, parse_storage  # Optuna: only for Studies
+
     root = run_store().root
     specs = []
     if os.environ.get(STORAGE_ENV, "").strip():
@@ -537,11 +567,17 @@ def study_storages() -> list[StorageSpec]:
 @st.cache_resource(max_entries=4, show_spinner="Opening the study storage…")
 def study_storage(kind: str, location: str) -> BaseStorage:
     """One open storage per server (a database's connection pool, a journal's replayed log); read-only use."""
+    from core.study_storage import StorageSpec, open_storage
+
     return open_storage(StorageSpec(kind, location), for_workers=False)
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing parameter importances…")
 def study_importances(kind: str, location: str, study_name: str, complete_trials: int) -> Importances:
     """Parameter importances, computed again only when the number of complete trials changed."""
+    import optuna
+
+    from core.analysis.studies import parameter_importances
+
     study = optuna.load_study(study_name=study_name, storage=study_storage(kind, location))
     return parameter_importances(study)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.adapters import PIXEL_SCALES, measured_scale, pixel_range
 from core.errors import RunStoreError
-from core.uploads import keep_as_run
 from dashboard import state
 
 
@@ -20,6 +18,10 @@ def render_upload_panel(active: state.ActiveModel) -> None:
     adapted = active.adaptation
     if adapted is None:
         return
+    # An upload has loaded TensorFlow already; a saved run, shown on Home without it, never gets here.
+    from core.adapters import PIXEL_SCALES, measured_scale, pixel_range
+    from core.uploads import keep_as_run
+
     st.info("\n".join(f"- {note}" for note in adapted.notes()), icon=":material/tune:")
     scale = st.radio(
         "Pixels this model was trained on",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
-import pandas as pd
-from sklearn.metrics import classification_report, confusion_matrix
 
 from core.data import normalize
+
+if TYPE_CHECKING:  # the model brings TensorFlow; pandas takes ~0.7 s to import: Home needs neither
+    import keras
+    import pandas as pd
 
 CLASSES = list(range(10))
 # Images per forward pass: bounds the pass's working memory (deep_cnn ~0.7 MB per image), as fast as 2,000.
@@ -53,11 +55,16 @@ class Evaluation:
     @cached_property
     def confusion(self) -> np.ndarray:
         """10×10 counts: row = true class, column = predicted class."""
+        from sklearn.metrics import confusion_matrix  # scikit-learn's import is slow: Home needs none of it
+
         return confusion_matrix(self.labels, self.predictions, labels=CLASSES)
 
     @cached_property
     def report(self) -> pd.DataFrame:
         """Precision, recall, F1 and support per digit, then the macro and weighted averages."""
+        import pandas as pd
+        from sklearn.metrics import classification_report
+
         raw = classification_report(
             self.labels,
             self.predictions,

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
 from core.data import as_model_input
 
@@ -39,25 +38,35 @@ class Perturbation:
 
 
 # ---- the transforms: (images N×28×28 floats, severity, seed) → images ---------------------------------
+# Each imports scipy.ndimage itself: its ~0.3 s import stays off the dashboard's start (Home lists
+# these perturbations' names through core.figures).
 
 
 def rotate(images: np.ndarray, degrees: float, seed: int = 0) -> np.ndarray:
     """Rotate about the image centre, counter-clockwise (linear interpolation, black outside)."""
+    from scipy import ndimage
+
     return ndimage.rotate(images, degrees, axes=(2, 1), reshape=False, order=1, mode="constant")
 
 
 def shift_x(images: np.ndarray, pixels: float, seed: int = 0) -> np.ndarray:
     """Move right by `pixels` (left if negative)."""
+    from scipy import ndimage
+
     return ndimage.shift(images, (0, 0, pixels), order=1, mode="constant")
 
 
 def shift_y(images: np.ndarray, pixels: float, seed: int = 0) -> np.ndarray:
     """Move down by `pixels` (up if negative)."""
+    from scipy import ndimage
+
     return ndimage.shift(images, (0, pixels, 0), order=1, mode="constant")
 
 
 def scale(images: np.ndarray, percent: float, seed: int = 0) -> np.ndarray:
     """Zoom about the centre: +50 makes the digit 1.5× as large, −50 half as large."""
+    from scipy import ndimage
+
     factor = 1.0 + percent / 100.0
     centre = (np.array(images.shape[1:]) - 1) / 2
     matrix = np.diag([1.0, 1.0 / factor, 1.0 / factor])  # output → input coordinates
@@ -67,6 +76,8 @@ def scale(images: np.ndarray, percent: float, seed: int = 0) -> np.ndarray:
 
 def thickness(images: np.ndarray, pixels: float, seed: int = 0) -> np.ndarray:
     """Thicker strokes (grey dilation by a disk of radius `pixels`) or thinner ones (erosion, negative)."""
+    from scipy import ndimage
+
     radius = int(round(abs(pixels)))
     if radius == 0:
         return images
@@ -78,6 +89,8 @@ def thickness(images: np.ndarray, pixels: float, seed: int = 0) -> np.ndarray:
 
 def blur(images: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
     """Gaussian blur of standard deviation `sigma` pixels (the MNIST-C kinds blur with a few pixels)."""
+    from scipy import ndimage
+
     return ndimage.gaussian_filter(images, sigma=(0, sigma, sigma), mode="constant")
 
 
@@ -88,6 +101,8 @@ def noise(images: np.ndarray, std: float, seed: int = 0) -> np.ndarray:
 
 def elastic(images: np.ndarray, pixels: float, seed: int = 0) -> np.ndarray:
     """Elastic distortion (Simard et al. 2003): a smooth random displacement field, RMS `pixels` long."""
+    from scipy import ndimage
+
     rng = np.random.default_rng(seed)
     field = rng.uniform(-1.0, 1.0, (2, *images.shape))
     field = ndimage.gaussian_filter(field, sigma=(0, 0, ELASTIC_SMOOTHING, ELASTIC_SMOOTHING), mode="constant")

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from core.analysis.evaluation import EVALUATION_BATCH_SIZE
 from core.analysis.perturbations import PERTURBATIONS, Perturbation
 from core.data import normalize
+
+if TYPE_CHECKING:  # the model brings TensorFlow; stored curves and their charts need none
+    import keras
 
 DEFAULT_SAMPLE = 2000
 
