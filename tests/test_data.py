@@ -1,8 +1,11 @@
 """Where MNIST comes from (source order, offline fallback) and how it is split and scaled."""
 
+import hashlib
+import io
 import json
-import socket
+import sys
 import time
+import urllib.error
 
 import numpy as np
 import pytest
@@ -14,13 +17,47 @@ from tests.test_idx import write_mnist_folder
 
 
 def fail_download(*args, **kwargs):
-    raise Exception("URL fetch failure: no network")  # what Keras raises offline
+    raise urllib.error.URLError("no network")  # what urllib raises offline
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    """An empty Keras cache, and no MNIST_DIR: the "keras" step of the order is the one that runs."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
+    monkeypatch.delenv("MNIST_DIR", raising=False)
+    return tmp_path / "keras-home"
+
+
+def small_npz(train: int = 6, test: int = 2) -> bytes:
+    """A Keras-layout mnist.npz of blank digits, as bytes."""
+    buffer = io.BytesIO()
+    np.savez(
+        buffer,
+        x_train=np.zeros((train, 28, 28), np.uint8),
+        y_train=(np.arange(train) % 10).astype(np.uint8),
+        x_test=np.zeros((test, 28, 28), np.uint8),
+        y_test=(np.arange(test) % 10).astype(np.uint8),
+    )
+    return buffer.getvalue()
+
+
+def serve_download(monkeypatch, payload: bytes) -> list[dict]:
+    """urlopen answers `payload`, which is taken as Keras' file (its checksum); returns the calls made."""
+    calls = []
+
+    def urlopen(url, timeout=None):
+        calls.append({"url": url, "timeout": timeout})
+        return io.BytesIO(payload)
+
+    monkeypatch.setattr("urllib.request.urlopen", urlopen)
+    monkeypatch.setattr(data_module, "KERAS_MNIST_SHA256", hashlib.sha256(payload).hexdigest())
+    return calls
 
 
 def test_mnist_dir_is_used_first(tmp_path, monkeypatch):
     write_mnist_folder(tmp_path, n_train=20, n_test=7)
     monkeypatch.setenv("MNIST_DIR", str(tmp_path))
-    monkeypatch.setattr("keras.datasets.mnist.load_data", fail_download)
+    monkeypatch.setattr("urllib.request.urlopen", fail_download)
     data = load_mnist()
     assert data.source == "folder"
     assert data.counts() == {"train": 20, "test": 7}
@@ -61,8 +98,8 @@ def test_broken_mnist_dir_is_reported_not_skipped(tmp_path, monkeypatch):
         load_mnist()
 
 
-def test_failed_download_falls_back_to_the_sample_within_seconds(monkeypatch):
-    monkeypatch.setattr("keras.datasets.mnist.load_data", fail_download)
+def test_failed_download_falls_back_to_the_sample_within_seconds(keras_home, monkeypatch):
+    monkeypatch.setattr("urllib.request.urlopen", fail_download)
     started = time.perf_counter()
     data = load_mnist()
     elapsed = time.perf_counter() - started
@@ -70,30 +107,53 @@ def test_failed_download_falls_back_to_the_sample_within_seconds(monkeypatch):
     assert data.counts() == {"train": 4000, "test": 1000}
     assert "offline sample" in data.description
     assert elapsed < 30, f"fallback took {elapsed:.1f} s"
+    assert not list(keras_home.rglob("*.part")), "a failed download left a partial file"
 
 
-def test_download_runs_under_a_socket_timeout(monkeypatch):
-    seen = {}
+def test_the_download_has_a_timeout_and_is_cached_where_keras_keeps_it(keras_home, monkeypatch):
+    calls = serve_download(monkeypatch, small_npz())
+    first = load_mnist()
+    assert first.source == "keras" and first.counts() == {"train": 6, "test": 2}
+    assert calls == [{"url": data_module.KERAS_MNIST_URL, "timeout": data_module.DOWNLOAD_TIMEOUT_SECONDS}]
+    assert (keras_home / "datasets" / "mnist.npz").is_file()
+    assert load_mnist("keras").counts() == first.counts()
+    assert len(calls) == 1, "the cached file was downloaded again"
 
-    def record_timeout():
-        seen["timeout"] = socket.getdefaulttimeout()
-        raise Exception("offline")
 
-    monkeypatch.setattr("keras.datasets.mnist.load_data", record_timeout)
-    with pytest.raises(DataSourceError, match="Keras could not load MNIST"):
+def test_a_download_that_fails_its_checksum_is_refused_and_not_kept(keras_home, monkeypatch):
+    serve_download(monkeypatch, small_npz())
+    monkeypatch.setattr(data_module, "KERAS_MNIST_SHA256", "0" * 64)
+    with pytest.raises(DataSourceError, match="checksum"):
         load_mnist("keras")
-    assert seen["timeout"] == data_module.DOWNLOAD_TIMEOUT_SECONDS
-    assert socket.getdefaulttimeout() is None  # restored afterwards
+    assert not list(keras_home.rglob("mnist.npz*"))
+    assert load_mnist().source == "sample"
 
 
-def test_keras_source_when_available(monkeypatch):
-    fake = (
-        (np.zeros((6, 28, 28), np.uint8), np.arange(6) % 10),
-        (np.zeros((2, 28, 28), np.uint8), np.arange(2)),
-    )
-    monkeypatch.setattr("keras.datasets.mnist.load_data", lambda: fake)
-    data = load_mnist()
-    assert data.source == "keras" and data.counts() == {"train": 6, "test": 2}
+def test_a_cache_keras_wrote_is_read_without_downloading(keras_home, monkeypatch):
+    payload = small_npz(train=10, test=3)
+    (keras_home / "datasets").mkdir(parents=True)
+    (keras_home / "datasets" / "mnist.npz").write_bytes(payload)
+    monkeypatch.setattr(data_module, "KERAS_MNIST_SHA256", hashlib.sha256(payload).hexdigest())
+    monkeypatch.setattr("urllib.request.urlopen", fail_download)
+    assert load_mnist().counts() == {"train": 10, "test": 3}
+
+
+def test_keras_mnist_loads_without_importing_tensorflow(keras_home, monkeypatch):
+    """Home shows the data before TensorFlow loads (seconds), so fetching Keras' file must not import it."""
+    serve_download(monkeypatch, small_npz())
+    for name in [name for name in sys.modules if name.split(".")[0] in ("keras", "tensorflow")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr("builtins.__import__", refuse_tensorflow(__import__))
+    assert load_mnist().source == "keras"
+
+
+def refuse_tensorflow(real_import):
+    def guarded(name, *args, **kwargs):
+        if name.split(".")[0] in ("keras", "tensorflow"):
+            raise AssertionError(f"loading MNIST imported {name}")
+        return real_import(name, *args, **kwargs)
+
+    return guarded
 
 
 def test_source_can_be_forced_and_unknown_source_is_refused(monkeypatch, tmp_path):

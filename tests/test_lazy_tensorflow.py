@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from core.runs import RunStore
 from dashboard.page_registry import HOME, PAGES
@@ -30,8 +31,11 @@ SUBPROCESS_TIMEOUT = 600  # TensorFlow's import, a model load and an evaluation 
 
 
 def run_python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Python in a fresh interpreter at the repository root, TensorFlow's logging settings unset as users have them."""
-    base = {key: value for key, value in os.environ.items() if not key.startswith("TF_")}
+    """Python in a fresh interpreter at the repository root, TensorFlow's logging settings unset as users have them.
+
+    MNIST_DIR is passed only through `env`.
+    """
+    base = {key: value for key, value in os.environ.items() if not key.startswith("TF_") and key != "MNIST_DIR"}
     return subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -90,18 +94,35 @@ print(json.dumps(dict(home=home, model_page=model_page)))
 """
 
 
-def test_home_renders_without_tensorflow_and_a_model_page_then_starts_it_quietly(trained_store, sample_data, tmp_path):
+def data_environment(source: str, sample_data, tmp_path: Path) -> dict[str, str]:
+    """MNIST from a folder (MNIST_DIR), or offline: Keras' file neither cached nor downloadable, so the sample."""
+    if source == "offline":
+        refused = "http://127.0.0.1:9"  # nothing listens there: the download fails at once
+        return {
+            "KERAS_HOME": str(tmp_path / "keras-home"),
+            "HTTP_PROXY": refused,
+            "HTTPS_PROXY": refused,
+            "http_proxy": refused,
+            "https_proxy": refused,
+        }
+    mnist_dir = tmp_path / "mnist"
+    mnist_dir.mkdir()
+    d = sample_data
+    np.savez(mnist_dir / "mnist.npz", x_train=d.x_train, y_train=d.y_train, x_test=d.x_test, y_test=d.y_test)
+    return {"MNIST_DIR": str(mnist_dir)}
+
+
+@pytest.mark.parametrize("source", ["folder", "offline"])
+def test_home_renders_without_tensorflow_and_a_model_page_then_starts_it_quietly(
+    trained_store, sample_data, tmp_path, source
+):
     store, result = trained_store
     runs_dir = tmp_path / "runs"
     shutil.copytree(store.root, runs_dir)
     RunStore(runs_dir).pin_default(result.run.run_id)  # a new visitor starts with it: an active model on Home
-    mnist_dir = tmp_path / "mnist"  # MNIST from a folder (as MNIST_DIR gives it): reading it needs no Keras
-    mnist_dir.mkdir()
-    d = sample_data
-    np.savez(mnist_dir / "mnist.npz", x_train=d.x_train, y_train=d.y_train, x_test=d.x_test, y_test=d.y_test)
 
     code = HOME_THEN_MODEL_PAGE.replace("{model_page}", MODEL_PAGE.path)
-    done = run_python(code, {"RUNS_DIR": str(runs_dir), "MNIST_DIR": str(mnist_dir)})
+    done = run_python(code, {"RUNS_DIR": str(runs_dir), **data_environment(source, sample_data, tmp_path)})
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])
     home, model_page = report["home"], report["model_page"]
