@@ -49,6 +49,7 @@ def time_to_99(data: MnistData, config: TrainConfig) -> dict:
         "arch": config.arch,
         "epochs": result.stopped_epoch,
         "training_seconds": result.seconds,
+        "images_per_second": result.train_count * len(probe.rows) / probe.rows[-1][1],
         "final_accuracy": probe.rows[-1][2],
         "epoch_to_99": reached[0] if reached else None,
         "seconds_to_99": reached[1] if reached else None,

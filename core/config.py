@@ -19,15 +19,17 @@ ARCHITECTURE_DEFAULTS = {
         "batch_size": 128,
         "learning_rate": 1e-3,
     },
-    # Speed recipe: small BatchNorm convnet, large batches, one-cycle schedule, two epochs.
+    # Speed recipe: small BatchNorm convnet, one-cycle schedule, one epoch. Chosen on the validation split,
+    # seeds 0-4: batches of 256 or widths 16/32/64 reached 98.7-99.0 % in one epoch; 16/32/96 in batches of
+    # 128 reached 98.95-99.13 % (validation), 99.00-99.17 % (test).
     "fast_cnn": {
         "hidden_units": (),
-        "filters": (16, 32, 64),
+        "filters": (16, 32, 96),
         "dropout": 0.0,
-        "batch_size": 256,
+        "batch_size": 128,
         "learning_rate": 5e-3,
         "schedule": "one_cycle",
-        "epochs": 2,
+        "epochs": 1,
     },
     # Accuracy recipe: a deeper BatchNorm convnet trained with augmentation.
     "deep_cnn": {

@@ -49,13 +49,19 @@ def test_one_cycle_learning_rate_is_recorded_per_epoch(small_data):
 
 
 def test_fast_cnn_defaults_on_the_sample_predict_as_well_as_they_train(sample_data):
-    # 2 epochs of 15 steps: the moving statistics alone kept most of their start (variance 1) and scored 58 %.
-    result = train(TrainConfig.for_arch("fast_cnn"), sample_data)
+    # One epoch of 29 steps: the moving statistics alone would keep most of their start (variance 1); with them
+    # an earlier recipe (30 steps) predicted at 58 % where it trained at 95 %.
+    config = TrainConfig.for_arch("fast_cnn")
+    result = train(config, sample_data)
     test_accuracy = evaluate(result.model, sample_data.x_test, sample_data.y_test).accuracy
     assert test_accuracy >= 0.90
+    # Keras' training accuracy is a running mean over the epoch, far behind the end-of-epoch model when there is
+    # one epoch: compare with the final model's accuracy on its own training images instead.
+    x_train, y_train, _, _ = split_validation(sample_data.x_train, sample_data.y_train, 0.1, config.seed)
+    train_accuracy = evaluate(result.model, x_train, y_train).accuracy
     last = result.history[-1]
-    assert abs(last["val_accuracy"] - last["accuracy"]) <= 0.05
-    for row in result.history:  # the running training accuracy of epoch 1 lags its end-of-epoch model
+    assert abs(last["val_accuracy"] - train_accuracy) <= 0.05
+    for row in result.history:
         assert row["val_accuracy"] >= row["accuracy"] - 0.05
 
 
