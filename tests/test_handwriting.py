@@ -130,6 +130,10 @@ def test_handwriting_accuracy_per_rendering_model_and_preprocessing(trained_stor
     assert measured.of("mlp")["canvas"] >= 0.8  # as on the clean test digits
     assert measured.of("mlp")["pixel8_nearest"] < measured.of("mlp")["canvas"]
     assert measured.mean("mlp", "baseline") == pytest.approx(np.mean(measured.accuracy[("mlp", "baseline")]))
+    for index, (app_only, baseline_only) in enumerate(measured.discordant["mlp"]):  # they explain the difference
+        difference = measured.accuracy[("mlp", "app")][index] - measured.accuracy[("mlp", "baseline")][index]
+        assert (app_only - baseline_only) / 100 == pytest.approx(difference)
+    assert all(0.0 <= p <= 1.0 for p in measured.p_values("mlp"))
     table = preprocessing_table(measured, "mlp")
     assert len(table) == 2 + 3 + 1 and table[-1].startswith("| **mean** |")
     assert model_table(measured, ["mlp"])[0] == "| rendering | `mlp` |"
