@@ -35,10 +35,11 @@ DEFAULT_MAX_PIXELS = 25_000_000
 CANVAS_BACKGROUND_RGB = (0, 0, 0)
 # The digit's rough size is that of its ink at least this fraction of the strongest ink (no halo)...
 BOX_INK_FRACTION = 0.5
-# ...and its bounding box is that of ink at least this fraction of the strongest, measured with the
-# digit shrunk (area averaging) to about DIGIT_BOX_SIZE, as MNIST's box was: faint edge pixels of
-# pixel art count, an enlargement's halo averages away (docs/benchmarks.md, section 12).
-EDGE_INK_FRACTION = 0.1
+# ...and its bounding box is that of ink at least this fraction of the strongest, both with the digit
+# shrunk (area averaging) to about DIGIT_BOX_SIZE, as MNIST's box was measured, and full size: the faint
+# edge blocks of enlarged pixel art count, lone specks average away. At 0.1 the digits gained on pixel art
+# but a bilinear enlargement's halo made canvas digits too small (docs/benchmarks.md, section 12).
+EDGE_INK_FRACTION = 0.15
 # A canvas with less ink than this many fully inked pixels is treated as empty (stray clicks).
 MIN_CANVAS_INK_PIXELS = 10.0
 # Ink weaker than half an 8-bit grey level is treated as no ink (it would round to 0 in uint8).
@@ -48,8 +49,8 @@ INK_EPSILON = 0.5 / 255
 MIN_UPLOAD_CONTRAST = 0.08
 # In an upload, ink weaker than this fraction of the strongest ink is paper texture, sensor
 # noise or JPEG ringing; it is removed and the rest stretched back to [0, 1]. At 15 % it also
-# erased the faint edge blocks of enlarged pixel art (docs/benchmarks.md, section 12).
-UPLOAD_NOISE_FLOOR = 0.05
+# erased the faint edge blocks of enlarged pixel art; at 0 blur cost more (docs/benchmarks.md, section 12).
+UPLOAD_NOISE_FLOOR = 0.02
 
 # ITU-R 601-2 luma, the weights Pillow uses to convert RGB to "L".
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
@@ -153,10 +154,9 @@ def _clean_ink_map(ink: np.ndarray) -> np.ndarray:
 def _ink_bounding_box(ink_map: np.ndarray) -> tuple[int, int, int, int] | None:
     """Return (top, bottom, left, right) of the ink, ends exclusive, or None if no ink.
 
-    Measured as MNIST's box was, on the digit about 20 px tall: the rough size comes from strong ink
-    (BOX_INK_FRACTION), then the box is that of ink above EDGE_INK_FRACTION on the map shrunk to that
-    size. Enlarging's faint halo then falls within a pixel and does not make the digit smaller, while
-    the faint edge blocks of enlarged pixel art are kept and do not make it larger.
+    The rough size comes from strong ink (BOX_INK_FRACTION); the box is that of ink above
+    EDGE_INK_FRACTION on the map shrunk to about 20 px (as MNIST's box was measured) and full size.
+    The faint edge blocks of enlarged pixel art are kept, so they do not make the digit larger.
     """
     strong = _box_over(ink_map, BOX_INK_FRACTION)
     if strong is None:
