@@ -89,7 +89,7 @@ def run(data: MnistData, stores: list[RunStore], images: int = DEFAULT_IMAGES) -
         f"many of the {result.images:,} digits and how likely so large a difference is between two equal "
         f"preprocessings (exact McNemar test): {lower_text}. With `fast_cnn`: baseline "
         f"{result.mean('fast_cnn', 'baseline'):.1%}, app {result.mean('fast_cnn'):.1%} on average. The app's box is "
-        "measured as MNIST's was, on the digit about 20 px tall, and its upload noise floor is 5 %. Before (its box "
+        "measured as MNIST's was, on the digit about 20 px tall, and its upload noise floor is 2 %. Before (its box "
         "over ink at 50 % of the strongest, a 15 % floor), on a 500-digit trial, it lost 5 pt to the baseline on "
         "12 px nearest pixel art and gained +1.4 pt on average.\n",
         "**Models**, app preprocessing:\n",
