@@ -75,7 +75,7 @@ def run(data: MnistData, stores: list[RunStore], images: int = DEFAULT_IMAGES) -
         return f"{record.stopped_epoch} epochs, {record.training_seconds:.0f} s"
 
     return [
-        f"\n{SECTION_HEADING}\n",
+        f"{SECTION_HEADING}\n",
         f"{result.images:,} MNIST test digits (a fixed sample) re-rendered as people's drawings and photos reach the "
         "Draw page (`core/analysis/handwriting.py`): pixel art and small photos (the digit shrunk to 8, 12 or 16 px, "
         "enlarged by a random ×10…×35 with nearest, bilinear or bicubic interpolation, uploaded as a PNG of dark ink "
