@@ -43,7 +43,22 @@ ARCHITECTURE_DEFAULTS = {
         "augment": True,
         "patience": 20,
     },
+    # Draw recipe: deep_cnn's network, also trained on handwriting renderings (core/augmentation.py) so it
+    # holds on people's drawings and photos: low resolution, thick or thin strokes, blur (docs/benchmarks.md).
+    "draw_cnn": {
+        "hidden_units": (),
+        "filters": (32, 64, 128),
+        "dropout": 0.4,
+        "batch_size": 128,
+        "learning_rate": 3e-3,
+        "schedule": "one_cycle",
+        "epochs": 6,
+        "augment": True,
+        "patience": 20,
+    },
 }
+# Recipes whose training batches also get the handwriting renderings.
+HANDWRITING_AUGMENTED = ("draw_cnn",)
 SCHEDULES = ("constant", "one_cycle")
 # Activation functions of the hidden layers (Keras names). Softmax stays the output's.
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "selu", "swish", "leaky_relu")
@@ -136,7 +151,7 @@ class TrainConfig:
         if self.arch == "mlp":
             return len(self.hidden_units)
         widths = self.filters or ARCHITECTURE_DEFAULTS.get(self.arch, {}).get("filters", ())
-        if self.arch == "deep_cnn":  # three convolutions per block, then the head's one
+        if self.arch in ("deep_cnn", "draw_cnn"):  # three convolutions per block, then the head's one
             return 3 * (len(widths) - 1) + 1
         if self.arch == "fast_cnn":  # one per convolution block; it has no Dense hidden layers
             return len(widths)

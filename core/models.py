@@ -16,7 +16,13 @@ BATCHNORM_MOMENTUM = 0.9
 
 def build_model(config: TrainConfig, steps_per_epoch: int = 1) -> keras.Sequential:
     """Build and compile the architecture named by `config.arch` (Adam, sparse cross-entropy)."""
-    builders = {"mlp": build_mlp, "cnn": build_cnn, "fast_cnn": build_fast_cnn, "deep_cnn": build_deep_cnn}
+    builders = {
+        "mlp": build_mlp,
+        "cnn": build_cnn,
+        "fast_cnn": build_fast_cnn,
+        "deep_cnn": build_deep_cnn,
+        "draw_cnn": build_deep_cnn,  # the same network; its training data differ (core/augmentation.py)
+    }
     model = builders[config.arch](config)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate(config, steps_per_epoch)),
@@ -114,7 +120,7 @@ def build_deep_cnn(config: TrainConfig) -> keras.Sequential:
     """Accuracy recipe (after the best-known single-CNN MNIST recipe): two blocks of
     Conv3 → Conv3 → strided Conv5 with BatchNorm and dropout, a Conv4 head, Dense softmax."""
     widths = config.filters or (32, 64, 128)
-    model = keras.Sequential(name="deep_cnn")
+    model = keras.Sequential(name=config.arch)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
     activations = iter(config.activations())

@@ -33,8 +33,13 @@ DEFAULT_MAX_PIXELS = 25_000_000
 
 # Canvas strokes are drawn white on black (background_color="#000000").
 CANVAS_BACKGROUND_RGB = (0, 0, 0)
-# The bounding box is taken over ink at least this fraction of the strongest ink.
+# The digit's rough size is that of its ink at least this fraction of the strongest ink (no halo)...
 BOX_INK_FRACTION = 0.5
+# ...and its bounding box is that of ink at least this fraction of the strongest, both with the digit
+# shrunk (area averaging) to about DIGIT_BOX_SIZE, as MNIST's box was measured, and full size: the faint
+# edge blocks of enlarged pixel art count, lone specks average away. At 0.1 the digits gained on pixel art
+# but a bilinear enlargement's halo made canvas digits too small (docs/benchmarks.md, section 13).
+EDGE_INK_FRACTION = 0.15
 # A canvas with less ink than this many fully inked pixels is treated as empty (stray clicks).
 MIN_CANVAS_INK_PIXELS = 10.0
 # Ink weaker than half an 8-bit grey level is treated as no ink (it would round to 0 in uint8).
@@ -43,8 +48,9 @@ INK_EPSILON = 0.5 / 255
 # is blank: there is no digit to read.
 MIN_UPLOAD_CONTRAST = 0.08
 # In an upload, ink weaker than this fraction of the strongest ink is paper texture, sensor
-# noise or JPEG ringing; it is removed and the rest stretched back to [0, 1].
-UPLOAD_NOISE_FLOOR = 0.15
+# noise or JPEG ringing; it is removed and the rest stretched back to [0, 1]. At 15 % it also
+# erased the faint edge blocks of enlarged pixel art; at 0 blur cost more (docs/benchmarks.md, section 13).
+UPLOAD_NOISE_FLOOR = 0.02
 
 # ITU-R 601-2 luma, the weights Pillow uses to convert RGB to "L".
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
@@ -148,13 +154,38 @@ def _clean_ink_map(ink: np.ndarray) -> np.ndarray:
 def _ink_bounding_box(ink_map: np.ndarray) -> tuple[int, int, int, int] | None:
     """Return (top, bottom, left, right) of the ink, ends exclusive, or None if no ink.
 
-    Only ink at least BOX_INK_FRACTION of the strongest counts, so the faint anti-aliased halo
-    around strokes (from smoothing or upscaling) does not make the digit come out smaller.
+    The rough size comes from strong ink (BOX_INK_FRACTION); the box is that of ink above
+    EDGE_INK_FRACTION on the map shrunk to about 20 px (as MNIST's box was measured) and full size.
+    The faint edge blocks of enlarged pixel art are kept, so they do not make the digit larger.
     """
+    strong = _box_over(ink_map, BOX_INK_FRACTION)
+    if strong is None:
+        return None
+    top, bottom, left, right = strong
+    scale = DIGIT_BOX_SIZE / max(bottom - top, right - left)
+    if scale >= 1:  # already small: measure it as it is
+        return _box_over(ink_map, EDGE_INK_FRACTION)
+    height, width = ink_map.shape
+    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    small = np.asarray(Image.fromarray(ink_map).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
+    rows, columns = height / small.shape[0], width / small.shape[1]
+    top, bottom, left, right = _box_over(small, EDGE_INK_FRACTION)
+    # A shrunk pixel holding any ink widens that box by up to a pixel: cut it to the full-size ink's own box.
+    fine_top, fine_bottom, fine_left, fine_right = _box_over(ink_map, EDGE_INK_FRACTION)
+    return (
+        max(fine_top, math.floor(top * rows)),
+        min(fine_bottom, math.ceil(bottom * rows)),
+        max(fine_left, math.floor(left * columns)),
+        min(fine_right, math.ceil(right * columns)),
+    )
+
+
+def _box_over(ink_map: np.ndarray, fraction: float) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of ink at least `fraction` of the strongest, ends exclusive; None if no ink."""
     peak = float(ink_map.max()) if ink_map.size else 0.0
     if peak <= 0.0:
         return None
-    strong = ink_map >= peak * BOX_INK_FRACTION
+    strong = ink_map >= peak * fraction
     rows = np.flatnonzero(strong.any(axis=1))
     columns = np.flatnonzero(strong.any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1

@@ -12,9 +12,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.augmentation import augment_batch, make_augmenter
+from core.augmentation import augment_batch, make_augmenter, render_batch
 from core.batchnorm import BatchNormRecalibration
-from core.config import TrainConfig
+from core.config import HANDWRITING_AUGMENTED, TrainConfig
 from core.data import MnistData, normalize, split_validation
 from core.errors import TrainingDivergedError
 from core.models import build_model
@@ -223,6 +223,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) ->
     dataset = tf.data.Dataset.from_tensor_slices((normalize(images), labels.astype(np.int32)))
     dataset = dataset.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(config.batch_size)
+    if config.arch in HANDWRITING_AUGMENTED:  # renderings first: they imitate the app's 28×28 input, then moved
+        dataset = dataset.map(render_batch(config.seed), num_parallel_calls=1)
     if config.augment:
         dataset = dataset.map(augment_batch(make_augmenter(config.seed)), num_parallel_calls=1)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from core.analysis.calibration import apply_temperature
+from core.analysis.handwriting import draw_recommendation
 from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
 from core.preprocessing import digit_from_canvas, digit_from_upload
@@ -35,6 +36,8 @@ if temperature is not None or not_sure_below is not None:
     if not_sure_below is not None:
         settings.append(f'"not sure" under {not_sure_below:.0%} confidence')
     st.caption(f"Showing {' and '.join(settings)}, as set on the Calibration page.")
+if recommendation := draw_recommendation(active.run.config.arch if active.run else None):
+    st.caption(recommendation)
 
 
 def show_prediction(model, digit: np.ndarray, source: str) -> None:

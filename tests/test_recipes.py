@@ -2,27 +2,71 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from core.analysis.evaluation import evaluate, predict_probabilities
 from core.analysis.inspection import first_layer_weights, predict_digit
+from core.augmentation import handwriting_variants, render_batch
 from core.batchnorm import RECALIBRATION_IMAGES, batchnorm_layers, recompute_batchnorm_statistics
 from core.cli import main
-from core.config import TrainConfig
+from core.config import HANDWRITING_AUGMENTED, TrainConfig
 from core.data import normalize, split_validation
 from core.ensemble import build_ensemble, ensemble_members, inspectable_model
 from core.errors import ConfigError
 from core.models import build_model, learning_rate
 from core.runs import RunStore
-from core.training import train
+from core.training import make_dataset, train
 
 
-@pytest.mark.parametrize("arch", ["fast_cnn", "deep_cnn"])
+@pytest.mark.parametrize("arch", ["fast_cnn", "deep_cnn", "draw_cnn"])
 def test_recipes_build_with_batchnorm(arch):
     model = build_model(TrainConfig.for_arch(arch))
     names = [layer.name for layer in model.layers]
     assert any(name.endswith("_bn") for name in names)
     assert model.output_shape == (None, 10) and model.input_shape == (None, 28, 28)
     assert first_layer_weights(model).kind == "conv"
+
+
+def test_draw_cnn_is_deep_cnns_network_with_handwriting_renderings():
+    draw, deep = TrainConfig.for_arch("draw_cnn"), TrainConfig.for_arch("deep_cnn")
+    shapes = [w.shape for w in build_model(draw).weights]
+    assert shapes == [w.shape for w in build_model(deep).weights]
+    assert draw.arch in HANDWRITING_AUGMENTED and deep.arch not in HANDWRITING_AUGMENTED
+
+
+def test_handwriting_renderings_keep_the_digit_and_its_full_ink():
+    digits = np.zeros((2, 28, 28), np.float32)
+    digits[:, 6:22, 12:16] = 1.0  # an upright bar, 4 px wide
+    variants = [np.asarray(v)[..., 0] for v in handwriting_variants(tf.constant(digits[..., None]))]
+    for variant in variants:
+        assert variant.shape == (2, 28, 28) and variant.max() == pytest.approx(1.0)
+        rows, columns = np.nonzero(variant[0] > 0.5)
+        assert 13 <= rows.mean() <= 15 and 12.5 <= columns.mean() <= 15.5  # still the bar, where it was
+        assert 12 <= rows.max() - rows.min() + 1 <= 20 and columns.max() - columns.min() + 1 <= 8
+    widths = [int((v[0, 14] > 0.5).sum()) for v in variants]
+    assert max(widths) > 4 and min(widths) < 4  # thicker and thinner strokes among them
+
+
+def test_render_batch_renders_part_of_each_batch_and_keeps_the_labels(sample_data):
+    images = normalize(sample_data.x_train[:256])
+    rendered, labels = render_batch(seed=0)(tf.constant(images), tf.constant(sample_data.y_train[:256]))
+    rendered = np.asarray(rendered)
+    unchanged = np.all(np.isclose(rendered, images, atol=1e-6), axis=(1, 2))
+    assert 0.25 < unchanged.mean() < 0.55  # RENDERED_FRACTION (0.6) of them rendered
+    assert rendered.min() >= 0.0 and rendered.max() <= 1.0
+    np.testing.assert_array_equal(np.asarray(labels), sample_data.y_train[:256])
+
+
+def test_only_the_draw_recipe_trains_on_renderings(small_data):
+    images, labels = small_data.x_train[:200], small_data.y_train[:200]
+
+    def first_batch(arch):
+        config = TrainConfig.for_arch(arch, augment=False, batch_size=200)
+        return np.asarray(next(iter(make_dataset(images, labels, config)))[0])
+
+    plain = np.sort(normalize(images).reshape(200, -1), axis=0)  # order-free: the dataset shuffles
+    assert np.array_equal(np.sort(first_batch("deep_cnn").reshape(200, -1), axis=0), plain)
+    assert not np.allclose(np.sort(first_batch("draw_cnn").reshape(200, -1), axis=0), plain, atol=0.01)
 
 
 def test_fast_cnn_widths_are_configurable():

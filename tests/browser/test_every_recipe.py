@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from core.config import TrainConfig
+from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
 from core.data import load_mnist, load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
@@ -43,7 +43,7 @@ from tests.conftest import FULL_MNIST_DIR
 
 pytestmark = pytest.mark.browser
 
-RECIPES = ("mlp", "cnn", "fast_cnn", "deep_cnn")
+RECIPES = tuple(ARCHITECTURE_DEFAULTS)  # every recipe the sidebar offers
 ENSEMBLE_SEEDS = (0, 1, 2)  # of deep_cnn: the heaviest ensemble a user builds from the recipes
 PAGES_AFTER_LOADING = [page.title for page in ANALYSIS_PAGES]
 
