@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis.label_issues import DEFAULT_TOP, LabelIssues, disputed_in_top, suspects_table
-from core.analysis.out_of_sample import DEFAULT_IMAGES, MIN_IMAGES, RECIPE, Budget
-from core.config import TrainConfig
+from core.analysis.out_of_sample import DEFAULT_EPOCHS, DEFAULT_IMAGES, MIN_IMAGES, RECIPE, Budget
 from core.disputed_labels import CITATION, DISPUTED_NOTE, DISPUTED_TEST_INDICES, disputed_test_indices
 from core.errors import ConfigError
 from dashboard import charts, state
@@ -110,11 +109,10 @@ def budget_ui(train_count: int) -> None:
     """The budget form; Start launches (or joins) the server's job for that budget."""
     images = [n for n in IMAGE_CHOICES if MIN_IMAGES <= n < train_count] + [train_count]
     default_images = min(DEFAULT_IMAGES, train_count)
-    recipe_epochs = TrainConfig.for_arch(RECIPE).epochs
     with st.form("label_issues_budget_form", border=False):
         left, middle, right = st.columns(3)
         count = left.select_slider("Training images (the first N)", images, default_images, format_func="{:,}".format)
-        epochs = middle.number_input("Epochs per fold", 1, 10, recipe_epochs)
+        epochs = middle.number_input("Epochs per fold", 1, 10, DEFAULT_EPOCHS)
         folds = right.select_slider("Folds", FOLD_CHOICES, 4)
         start = st.form_submit_button("Start", type="primary", icon=":material/play_arrow:")
     if start:
