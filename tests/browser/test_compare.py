@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 
 import pytest
@@ -63,6 +64,17 @@ def image_captions(page) -> list[str]:
     return [text.strip() for text in captions.all_inner_texts()]
 
 
+def wait_for_captions(page, wanted, timeout_s: float = APP_TIMEOUT_MS / 1000) -> list[str]:
+    """The gallery's captions once `wanted(captions)` holds for a non-empty list (or the last seen, at the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        wait_for_app(page)
+        captions = image_captions(page)
+        if (captions and wanted(captions)) or time.monotonic() > deadline:
+            return captions
+        page.wait_for_timeout(250)
+
+
 def test_a_compare_link_shows_scores_test_curves_and_differences(app, quick_run):
     page, older = app.page, app.server.older_run
     open_app(page, compare_link(app, quick_run.run_id, older.run_id))
@@ -87,10 +99,14 @@ def test_disagreements_filter_by_true_digit(app, quick_run):
     expect(page.get_by_role("option")).to_have_count(1)
     page.keyboard.press("Enter")
     expect(picker.locator("input")).to_have_value(str(digit))
-    wait_for_app(page)
+
+    # The rerun the choice starts may not have begun when the input shows it: wait for its gallery.
+    def only_the_digit(texts: list[str]) -> bool:
+        return all(re.match(rf"true {digit}\s", text) for text in texts)
+
+    captions = wait_for_captions(page, only_the_digit)
+    assert captions and only_the_digit(captions), captions
     wait_for_images(page)
-    captions = image_captions(page)
-    assert captions and all(re.match(rf"true {digit}\s", caption) for caption in captions)
     app.check()
 
 
