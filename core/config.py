@@ -43,20 +43,10 @@ ARCHITECTURE_DEFAULTS = {
         "augment": True,
         "patience": 20,
     },
-    # Draw recipe: deep_cnn's network, also trained on handwriting renderings (core/augmentation.py) so it
-    # holds on people's drawings and photos: low resolution, thick or thin strokes, blur (docs/benchmarks.md).
-    "draw_cnn": {
-        "hidden_units": (),
-        "filters": (32, 64, 128),
-        "dropout": 0.4,
-        "batch_size": 128,
-        "learning_rate": 3e-3,
-        "schedule": "one_cycle",
-        "epochs": 6,
-        "augment": True,
-        "patience": 20,
-    },
 }
+# Draw recipe: deep_cnn's network, also trained on handwriting renderings (core/augmentation.py) so it
+# holds on people's drawings and photos: low resolution, thick or thin strokes, blur (docs/benchmarks.md).
+ARCHITECTURE_DEFAULTS["draw_cnn"] = {**ARCHITECTURE_DEFAULTS["deep_cnn"], "epochs": 6}
 # Recipes whose training batches also get the handwriting renderings.
 HANDWRITING_AUGMENTED = ("draw_cnn",)
 SCHEDULES = ("constant", "one_cycle")
