@@ -157,6 +157,7 @@ class DrawRound:
     strokes: list[Stroke]
     server_cpu_seconds: float
     browser_cpu_seconds: float  # Chromium, Playwright's driver and this harness
+    renderer_cpu_seconds: float  # of which Chromium's page renderers (scripts, layout, paint)
     wall_seconds: float
     server_core_busy: float | None  # fraction of the server's core busy (anyone's work) during the round
     browser_cores_busy: float | None
@@ -214,8 +215,9 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_cpu_seconds(root: int) -> float:
-    """CPU seconds of a process and all its live descendants (here: this harness, Playwright's driver, Chromium)."""
+def tree_cpu_seconds(root: int, excluding: int, only_renderers: bool = False) -> float:
+    """CPU seconds of a process and its live descendants but `excluding`'s tree (here: this harness, Playwright's
+    driver and Chromium, not the Streamlit server this harness started); or of its Chromium page renderers only."""
     parents, seconds = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -224,8 +226,21 @@ def tree_cpu_seconds(root: int) -> float:
             continue
         pid = int(stat.parent.name)
         parents[pid] = int(fields[1])
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return sum(seconds[pid] for pid in seconds if descends_from(pid, root, parents))
+        if not only_renderers or is_renderer(stat.parent):
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(
+        seconds[pid]
+        for pid in seconds
+        if descends_from(pid, root, parents) and not descends_from(pid, excluding, parents)
+    )
+
+
+def is_renderer(process: Path) -> bool:
+    """Whether /proc/<pid> is a Chromium renderer (the process that runs a page's scripts, layout and paint)."""
+    try:
+        return b"--type=renderer" in (process / "cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def descends_from(pid: int, root: int, parents: dict[int, int]) -> bool:
@@ -412,14 +427,16 @@ async def measured_round(server: Server, cores: Cores, sessions: list) -> DrawRo
     """Run every session's draw-and-clear coroutine at once, measuring the server and the clients' CPU."""
     pid, load_before = server.process.pid, load_average()
     cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
-    client_cpu_before = tree_cpu_seconds(os.getpid())
+    client_cpu_before = tree_cpu_seconds(os.getpid(), excluding=pid)
+    renderer_cpu_before = tree_cpu_seconds(os.getpid(), excluding=pid, only_renderers=True)
     per_session = await asyncio.gather(*sessions)
     wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
     return DrawRound(
         sessions=len(sessions),
         strokes=[stroke for strokes in per_session for stroke in strokes],
         server_cpu_seconds=cpu_after - cpu_before,
-        browser_cpu_seconds=tree_cpu_seconds(os.getpid()) - client_cpu_before,
+        browser_cpu_seconds=tree_cpu_seconds(os.getpid(), excluding=pid) - client_cpu_before,
+        renderer_cpu_seconds=tree_cpu_seconds(os.getpid(), excluding=pid, only_renderers=True) - renderer_cpu_before,
         wall_seconds=wall,
         server_core_busy=busy_fraction(cores_before, cores_after, cores.server),
         browser_cores_busy=busy_fraction(cores_before, cores_after, cores.browsers),
@@ -627,9 +644,10 @@ def intro_lines(cores: Cores, cycles: int) -> list[str]:
 def draw_table_header() -> list[str]:
     return [
         "| sessions drawing | strokes | p50 s | p95 s | max s | server CPU s per stroke | server CPU / wall "
-        "| server core busy | browser CPU s per stroke | browser cores busy | strokes drawn again "
+        "| server core busy | browser CPU s per stroke | of which page renderers | browser cores busy "
+        "| strokes drawn again "
         "| load average before → after |",
-        "|" + " --- |" * 12,
+        "|" + " --- |" * 13,
     ]
 
 
@@ -640,7 +658,8 @@ def draw_row(result: DrawRound) -> str:
         f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
         f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
-        f"| {result.browser_cpu_seconds / len(seconds):.2f} | {percent(result.browser_cores_busy)} | {redrawn} "
+        f"| {result.browser_cpu_seconds / len(seconds):.2f} | {result.renderer_cpu_seconds / len(seconds):.2f} "
+        f"| {percent(result.browser_cores_busy)} | {redrawn} "
         f"| {result.load_before} → {result.load_after} |"
     )
 

@@ -1,12 +1,13 @@
 """Handwriting renderings: the app's preprocessing against a naive baseline, and the Draw recipe against the others.
 
-1,000 MNIST test digits (a fixed sample) are re-rendered as people's drawings and photos reach the Draw
-page (core.analysis.handwriting) and preprocessed by the app or by the naive baseline. The models are the
-newest saved runs of fast_cnn, deep_cnn and draw_cnn trained on full MNIST outside a study, from the
+All 10,000 MNIST test digits (`--images N` takes a fixed sample) are re-rendered as people's drawings and
+photos reach the Draw page (core.analysis.handwriting) and preprocessed by the app or by the naive baseline.
+The models are the newest saved runs of fast_cnn, deep_cnn and draw_cnn trained on full MNIST outside a study, from the
 stores given (`--runs-dir`, repeatable; default the run store); a recipe with no such run is trained
 with its defaults first. Set MNIST_DIR to the full MNIST.
 
-Run alone with `python -m benchmarks.handwriting`; it rewrites its own section of docs/benchmarks.md.
+Run alone with `python -m benchmarks.handwriting` (about 12 minutes on two cores); it rewrites its own
+section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def run(data: MnistData, stores: list[RunStore], images: int = DEFAULT_IMAGES) -
 
     return [
         f"{SECTION_HEADING}\n",
-        f"{result.images:,} MNIST test digits (a fixed sample) re-rendered as people's drawings and photos reach the "
+        f"{result.images:,} MNIST test digits ({'all' if result.images == len(data.y_test) else 'a fixed sample'}) "
+        "re-rendered as people's drawings and photos reach the "
         "Draw page (`core/analysis/handwriting.py`): pixel art and small photos (the digit shrunk to 8, 12 or 16 px, "
         "enlarged by a random ×10…×35 with nearest, bilinear or bicubic interpolation, uploaded as a PNG of dark ink "
         "on paper); thick and thin strokes and hard edges on the 280×280 canvas; a blurred upload. Each goes through "

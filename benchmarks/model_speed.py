@@ -47,6 +47,7 @@ def time_to_99(data: MnistData, config: TrainConfig) -> dict:
     reached = probe.time_to(TARGET_ACCURACY)
     return {
         "arch": config.arch,
+        "precision": result.precision,
         "epochs": result.stopped_epoch,
         "training_seconds": result.seconds,
         "images_per_second": result.train_count * len(probe.rows) / probe.rows[-1][1],

@@ -24,6 +24,7 @@ from benchmarks import model_speed
 from benchmarks.report_sections import REPORT, write_section
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist
+from core.precision import training_precision
 from core.training import train
 
 ARCHS = ("mlp", "cnn", "fast_cnn", "deep_cnn")
@@ -107,6 +108,8 @@ def cpu_description() -> str:
     names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
     flags = next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
     vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    if training_precision("auto", frozenset(flags)) == "mixed_bfloat16":
+        vector += ", native bfloat16"
     return f"{names[0] if names else 'unknown CPU'} ({vector})"
 
 
@@ -129,7 +132,14 @@ def time_to_99_section(data: MnistData) -> Iterator[str]:
         "included, the test-set probe not). images/s: training images per second of that clock.\n"
     )
     yield from table_header(
-        "recipe", "epochs", "training s", "images/s", "test accuracy (final)", "epoch reaching 99 %", "s to 99 %"
+        "recipe",
+        "trained in",
+        "epochs",
+        "training s",
+        "images/s",
+        "test accuracy (final)",
+        "epoch reaching 99 %",
+        "s to 99 %",
     )
     results = {}
     for label, config in RECIPES.items():
@@ -189,7 +199,8 @@ def table_header(*columns: str) -> list[str]:
 def time_to_99_row(label: str, result: dict) -> str:
     reached = f"{result['seconds_to_99']:.1f}" if result["seconds_to_99"] else "not reached"
     return (
-        f"| {label} | {result['epochs']} | {result['training_seconds']:.1f} | {result['images_per_second']:,.0f} "
+        f"| {label} | {result['precision']} | {result['epochs']} | {result['training_seconds']:.1f} "
+        f"| {result['images_per_second']:,.0f} "
         f"| {result['final_accuracy']:.4f} | {result['epoch_to_99'] or '-'} | {reached} |"
     )
 

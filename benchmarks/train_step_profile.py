@@ -25,6 +25,7 @@ from benchmarks.run import cpu_description, load_description, table_header
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist, normalize
 from core.models import build_model
+from core.precision import training_precision
 from core.training import DivergenceGuard, ProgressCallback, make_dataset
 
 HEADING = "## 12. What a training step costs"
@@ -32,8 +33,8 @@ IMAGES = 6_144  # a multiple of every batch size below
 ROUNDS = 4
 
 
-def recipe(**changes) -> Callable[[], keras.Model]:
-    return lambda: build_model(TrainConfig.for_arch("fast_cnn").with_changes(**changes))
+def recipe(policy: str = "float32", **changes) -> Callable[[], keras.Model]:
+    return lambda: build_model(TrainConfig.for_arch("fast_cnn").with_changes(**changes), policy=policy)
 
 
 def fast_cnn_variant(batchnorm: str = "after_pool", first_stride: bool = False) -> Callable[[], keras.Model]:
@@ -65,6 +66,12 @@ def fast_cnn_variant(batchnorm: str = "after_pool", first_stride: bool = False) 
 VARIANTS = {
     "cnn (Keras example), batch 128": (lambda: build_model(TrainConfig.for_arch("cnn")), 128, False),
     "fast_cnn recipe (Conv→Pool→BN→ReLU), batch 128": (recipe(), 128, False),
+    "fast_cnn in bfloat16 (mixed precision), as the recipe trains on a CPU with bfloat16": (
+        recipe("mixed_bfloat16"),
+        128,
+        False,
+    ),
+    "fast_cnn in bfloat16, batch 256": (recipe("mixed_bfloat16"), 256, False),
     "fast_cnn, widths 16/32/64": (recipe(filters=(16, 32, 64)), 128, False),
     "fast_cnn, batch 256": (recipe(), 256, False),
     "fast_cnn, batch 512": (recipe(), 512, False),
@@ -105,7 +112,8 @@ def keras_fit(data: MnistData, callbacks: bool) -> Callable[[], None]:
     config = TrainConfig.for_arch("fast_cnn")
     images, labels = data.x_train[:IMAGES], data.y_train[:IMAGES]
     keras.utils.set_random_seed(0)
-    model = build_model(config, steps_per_epoch=IMAGES // config.batch_size)
+    policy = training_precision(config.precision)
+    model = build_model(config, steps_per_epoch=IMAGES // config.batch_size, policy=policy)
     dataset = make_dataset(images, labels, config)
     batches = IMAGES // config.batch_size
 
@@ -121,13 +129,15 @@ def run(data: MnistData) -> Iterator[str]:
     x = tf.constant(normalize(data.x_train[:IMAGES]))
     y = tf.constant(data.y_train[:IMAGES].astype(np.int32))
     passes = {name: step_loop(*variant, x, y) for name, variant in VARIANTS.items()}
-    passes["fast_cnn recipe via model.fit (tf.data), no callbacks"] = keras_fit(data, callbacks=False)
+    passes["fast_cnn recipe via model.fit (tf.data, in its training precision), no callbacks"] = keras_fit(
+        data, callbacks=False
+    )
     passes["fast_cnn recipe via model.fit as train() runs it (per-batch callbacks)"] = keras_fit(data, callbacks=True)
     yield f"{HEADING}\n"
     yield (
         f"{cpu_description()}, {os.cpu_count()} cores; {load_description()} at the start. Images/s of training "
         f"steps (forward, backward, Adam) over {IMAGES:,} images, best of {ROUNDS} rounds taken in turns in one "
-        "process (`python -m benchmarks.train_step_profile`); ratios are to the recipe's row.\n"
+        "process (`python -m benchmarks.train_step_profile`); ratios are to the float32 recipe's row.\n"
     )
     best = dict.fromkeys(passes, 0.0)
     for _ in range(ROUNDS):

@@ -48,6 +48,7 @@ def recompute_batchnorm_statistics(
             if not isinstance(layer, keras.layers.BatchNormalization):
                 hidden = layer(hidden)  # Keras' default: inference mode (dropout off)
                 continue
+            hidden = ops.cast(hidden, "float32")  # a mixed-precision layer hands on bfloat16; statistics are float32
             axis = layer.axis % len(hidden.shape)
             axes = [i for i in range(len(hidden.shape)) if i != axis]
             mean, variance = ops.moments(hidden, axes=axes)

@@ -65,6 +65,7 @@ def make_record(
         stopped_epoch=training.stopped_epoch,
         early_stopped=training.early_stopped,
         training_seconds=round(training.seconds, 3),
+        training_precision=training.precision,
         test_metrics=TestMetrics.from_dict(evaluation.summary()),
         parameters=int(training.model.count_params()),
         versions=library_versions(),

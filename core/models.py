@@ -6,6 +6,7 @@ import keras
 from keras import layers
 
 from core.config import TrainConfig
+from core.precision import with_dtype_policy
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -14,8 +15,11 @@ NUM_CLASSES = 10
 BATCHNORM_MOMENTUM = 0.9
 
 
-def build_model(config: TrainConfig, steps_per_epoch: int = 1) -> keras.Sequential:
-    """Build and compile the architecture named by `config.arch` (Adam, sparse cross-entropy)."""
+def build_model(config: TrainConfig, steps_per_epoch: int = 1, policy: str = "float32") -> keras.Sequential:
+    """Build and compile the architecture named by `config.arch` (Adam, sparse cross-entropy).
+
+    `policy` is the Keras dtype policy of its layers ("mixed_bfloat16" to train faster, core/precision.py).
+    """
     builders = {
         "mlp": build_mlp,
         "cnn": build_cnn,
@@ -24,6 +28,8 @@ def build_model(config: TrainConfig, steps_per_epoch: int = 1) -> keras.Sequenti
         "draw_cnn": build_deep_cnn,  # the same network; its training data differ (core/augmentation.py)
     }
     model = builders[config.arch](config)
+    if policy != "float32":
+        model = with_dtype_policy(model, policy)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate(config, steps_per_epoch)),
         loss="sparse_categorical_crossentropy",

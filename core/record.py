@@ -130,6 +130,7 @@ class RunRecord:
     stopped_epoch: int = 0  # last epoch that ran
     early_stopped: bool = False
     training_seconds: float = 0.0
+    training_precision: str = "float32"  # the dtype policy training computed in (config "auto" resolved)
     test_metrics: TestMetrics = field(default_factory=TestMetrics)
     parameters: int | None = None
     versions: dict = field(default_factory=dict)  # library name -> version

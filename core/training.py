@@ -18,6 +18,7 @@ from core.config import HANDWRITING_AUGMENTED, TrainConfig
 from core.data import MnistData, normalize, split_validation
 from core.errors import TrainingDivergedError
 from core.models import build_model
+from core.precision import training_precision
 
 # Building a model touches Keras' global state; trainings in several threads take turns.
 _BUILD_LOCK = threading.Lock()
@@ -141,6 +142,7 @@ class TrainResult:
     cancelled: bool
     validation_count: int
     train_count: int
+    precision: str = "float32"  # the dtype policy it trained in; the model is float32 whatever it was
 
 
 def train(
@@ -157,9 +159,10 @@ def train(
     config.validated()
     x_train, y_train, x_val, y_val = training_split(config, data)
     batches = int(np.ceil(len(x_train) / config.batch_size))
+    policy = training_precision(config.precision)
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.seed)
-        model = build_model(config, steps_per_epoch=batches)
+        model = build_model(config, steps_per_epoch=batches, policy=policy)
     train_batches = make_dataset(x_train, y_train, config)
     progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
     guard = DivergenceGuard()
@@ -186,7 +189,8 @@ def train(
     best_epoch = best_epoch_of(progress.history, config.early_stopping_monitor)
     stopped_epoch = len(progress.history)
     return TrainResult(
-        model=model,
+        model=model if policy == "float32" else float32_copy(model, config, batches),
+        precision=policy,
         history=progress.history,
         seconds=seconds,
         best_epoch=best_epoch,
@@ -196,6 +200,14 @@ def train(
         validation_count=len(y_val),
         train_count=len(y_train),
     )
+
+
+def float32_copy(model: keras.Sequential, config: TrainConfig, steps_per_epoch: int) -> keras.Sequential:
+    """The same network in float32 with `model`'s weights (a mixed-precision model's weights are float32 already)."""
+    with _BUILD_LOCK:
+        copy = build_model(config, steps_per_epoch=steps_per_epoch)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def best_epoch_of(history: list[dict], monitor: str = "val_loss") -> int:

@@ -150,9 +150,14 @@ def test_a_version_1_record_loads_and_round_trips():
     assert record.versions == raw["versions"] and record.created == raw["created"]
     assert RunRecord.from_dict(record.to_dict()) == record
     # Nothing is lost: written back, it is the same file plus its version and the settings it trained with
-    # before they could be chosen (relu, early stopping on validation loss).
-    config = {**raw["config"], "activation": ["relu"], "early_stopping_monitor": "val_loss"}
-    assert json.loads(json.dumps(record.to_dict())) == {**raw, "config": config, "schema_version": 1}
+    # before they could be chosen (relu, early stopping on validation loss, float32).
+    config = {**raw["config"], "activation": ["relu"], "early_stopping_monitor": "val_loss", "precision": "float32"}
+    assert json.loads(json.dumps(record.to_dict())) == {
+        **raw,
+        "config": config,
+        "training_precision": "float32",
+        "schema_version": 1,
+    }
 
 
 def test_a_version_1_run_is_listed_and_labelled(tmp_path, trained_store):

@@ -8,7 +8,14 @@ from __future__ import annotations
 import argparse
 
 from core.cli.options import activation_list, add_data_and_store_options, int_list
-from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS, EARLY_STOPPING_MONITORS, SCHEDULES, TrainConfig
+from core.config import (
+    ACTIVATIONS,
+    ARCHITECTURE_DEFAULTS,
+    EARLY_STOPPING_MONITORS,
+    PRECISIONS,
+    SCHEDULES,
+    TrainConfig,
+)
 from core.data import MnistData, load_mnist
 from core.experiment import ExperimentResult, run_experiment
 from core.runs import RunStore
@@ -29,6 +36,7 @@ CONFIG_OPTIONS = (
     "early_stopping_monitor",
     "activation",
     "augment",
+    "precision",
     "seed",
     "name",
     "train_limit",
@@ -58,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"of the hidden layers: one for all, or one per layer, e.g. relu,tanh; from {', '.join(ACTIVATIONS)}",
     )
     parser.add_argument("--augment", action="store_true", default=None)
+    parser.add_argument(
+        "--precision", choices=PRECISIONS, help="what training computes in (auto: bfloat16 where the CPU has it)"
+    )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--name", help="a name for the run (becomes part of its id)")
     parser.add_argument("--train-limit", type=int, help="train on the first N training images only")
@@ -94,6 +105,7 @@ def format_result(result: ExperimentResult, data: MnistData) -> str:
         f"macro F1: {result.evaluation.summary()['macro_f1']:.4f} · epochs run: {training.stopped_epoch} "
         f"(best {training.best_epoch} by {result.run.record.config.early_stopping_monitor}) · "
         f"training seconds: {training.seconds:.1f}"
+        + (f" in {training.precision}" if training.precision != "float32" else "")
     )
     if calibration is not None:
         lines += (
