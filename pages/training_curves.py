@@ -33,6 +33,11 @@ columns[0].metric("Test accuracy", "n/a" if accuracy is None else f"{accuracy:.2
 columns[1].metric(f"Best epoch ({BEST_BY[config.early_stopping_monitor]})", best)
 columns[2].metric("Epochs run", f"{stopped} / {config.epochs}")
 columns[3].metric("Training time", f"{record.training_seconds:.1f} s")
+if record.training_precision != "float32":
+    st.caption(
+        f"Trained in {record.training_precision} (bfloat16 arithmetic, float32 weights), which this CPU computes "
+        "natively; validated in it too. The saved model is float32."
+    )
 if record.early_stopped:
     st.caption(
         f"Early stopping ended training after epoch {stopped} (patience {config.patience}, watching "

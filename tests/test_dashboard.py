@@ -311,6 +311,7 @@ def test_every_page_renders_with_a_loaded_mlp(monkeypatch, runs):
     assert "val" in names.lower() and len(curves["data"]) >= 4
     config_table = at.main.dataframe[1].value
     assert config_table.loc["hidden_units", "value"] == "[16]"
+    assert not any("bfloat16" in caption for caption in captions(at))  # trained in float32
     assert any(OFFLINE_WARNING in w for w in texts(at.sidebar.warning))
 
     # Per-class metrics: the report table, the bars, the clickable confusion matrix in both views.
@@ -537,6 +538,15 @@ def test_training_curves_show_a_run_saved_before_record_versions(monkeypatch, st
     assert metrics["Test accuracy"] == f"{raw['test_metrics']['accuracy']:.2%}"
     assert metrics["Epochs run"] == f"{raw['stopped_epoch']} / {raw['config']['epochs']}"
     assert len(charts(at)["training_curves"]["data"]) >= 4
+
+
+def test_training_curves_say_when_a_run_trained_in_bfloat16(monkeypatch, tmp_path, sample_data):
+    config = TrainConfig.for_arch("fast_cnn", precision="mixed_bfloat16", train_limit=300, name="half")
+    run = run_experiment(config, sample_data, RunStore(tmp_path)).run
+    at = start_app(monkeypatch, tmp_path)
+    load_run(at, run.run_id)
+    go(at, "training_curves")
+    assert any("Trained in mixed_bfloat16" in caption and "float32" in caption for caption in captions(at))
 
 
 def test_an_ensemble_has_no_curves_but_lists_its_members(monkeypatch, runs):
