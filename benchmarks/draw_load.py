@@ -636,8 +636,11 @@ def intro_lines(cores: Cores, cycles: int) -> list[str]:
         "they include the canvas's 200 ms wait for the end of a stroke before it sends. Server CPU is its "
         "user + system time (/proc/<pid>/stat) over the round divided by the strokes, each stroke's Clear "
         "included; server CPU / wall is the share of its core it used. Browser CPU counts Chromium, "
-        "Playwright's driver and this harness. A core's busy share counts anyone's work: the machine is "
-        "shared, and the load averages (1, 5, 15 min) show how busy the other engineers kept it.\n",
+        "Playwright's driver and this harness (not the server); of it, the page renderers run each page's "
+        "scripts, layout and paint (profiled, one session: Fabric's drawing and the frames it asks for about half, "
+        "Streamlit's React updates for the stroke and the Clear the rest). A core's busy share counts "
+        "anyone's work: the machine is shared, and the load averages (1, 5, 15 min) show how busy the other "
+        "engineers kept it.\n",
     ]
 
 
