@@ -35,8 +35,8 @@ columns[2].metric("Epochs run", f"{stopped} / {config.epochs}")
 columns[3].metric("Training time", f"{record.training_seconds:.1f} s")
 if record.training_precision != "float32":
     st.caption(
-        f"Trained in {record.training_precision} (bfloat16 arithmetic, float32 weights), which this CPU computes "
-        "natively; validated in it too. The saved model is float32."
+        f"Trained in {record.training_precision} (bfloat16 arithmetic, float32 weights) and validated in it; "
+        "the saved model is float32."
     )
 if record.early_stopped:
     st.caption(
