@@ -30,7 +30,7 @@ ARCHITECTURE_DEFAULTS = {
         "learning_rate": 5e-3,
         "schedule": "one_cycle",
         "epochs": 1,
-        "precision": "auto",  # bfloat16 where the CPU has it natively: 1.25x the images/s here (core/precision.py)
+        "precision": "auto",  # bfloat16 where the CPU has it natively: 1.22x the images/s here (core/precision.py)
     },
     # Accuracy recipe: a deeper BatchNorm convnet trained with augmentation.
     "deep_cnn": {

@@ -2,7 +2,7 @@
 
 Under Keras' "mixed_bfloat16" policy the layers compute in bfloat16 and keep float32 weights. On a CPU
 with native bfloat16 (AVX512_BF16 or AMX) that halves the bytes each convolution moves: fast_cnn's training
-steps ran at 1.25x the images/s of float32 on an AMD EPYC with AVX512_BF16, at the same accuracy after its
+steps ran at 1.22x the images/s of float32 on an AMD EPYC with AVX512_BF16, at the same accuracy after its
 one epoch (docs/benchmarks.md, sections 1 and 12). Without native support bfloat16 is emulated and slower,
 so "auto" takes it only where the CPU has it. The model handed on after training is always float32: the
 pages, the API and the gradients read float32 activations, as from every other run.
