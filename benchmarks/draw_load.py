@@ -51,6 +51,8 @@ SECTION_HEADING = "## 7–8. Many people at once: drawing, then browsing"
 
 SESSION_COUNTS = (1, 5, 10, 20)
 CYCLES = 3
+# One visitor's strokes per room round: enough for a p95 that is not simply the slowest of three.
+VISITOR_STROKES = 20
 BROWSE_SESSIONS = 10
 BROWSE_ROUNDS = 2
 # Latency does not depend on how well the model is trained; its size and layers are deep_cnn's.
@@ -163,6 +165,11 @@ class DrawRound:
     browser_cores_busy: float | None
     load_before: str
     load_after: str
+    other_strokes: int = 0  # strokes of sessions not timed here (the room round's websocket sessions)
+
+    @property
+    def server_cpu_per_stroke(self) -> float:
+        return self.server_cpu_seconds / (len(self.strokes) + self.other_strokes)
 
 
 @dataclass(frozen=True)
@@ -423,17 +430,23 @@ async def draw_round(browser: Browser, server: Server, sessions: int, cycles: in
     return result
 
 
-async def measured_round(server: Server, cores: Cores, sessions: list) -> DrawRound:
-    """Run every session's draw-and-clear coroutine at once, measuring the server and the clients' CPU."""
+async def measured_round(server: Server, cores: Cores, sessions: list, timed_sessions: int | None = None) -> DrawRound:
+    """Run every session's draw-and-clear coroutine at once, measuring the server and the clients' CPU.
+
+    The strokes of the first `timed_sessions` sessions (default: all) are the round's; the others' are counted
+    only in the server's CPU per stroke.
+    """
     pid, load_before = server.process.pid, load_average()
     cpu_before, cores_before, started = cpu_seconds(pid), core_times(), time.perf_counter()
     client_cpu_before = tree_cpu_seconds(os.getpid(), excluding=pid)
     renderer_cpu_before = tree_cpu_seconds(os.getpid(), excluding=pid, only_renderers=True)
     per_session = await asyncio.gather(*sessions)
     wall, cpu_after, cores_after = time.perf_counter() - started, cpu_seconds(pid), core_times()
+    timed, others = per_session[:timed_sessions], per_session[timed_sessions:] if timed_sessions else []
     return DrawRound(
         sessions=len(sessions),
-        strokes=[stroke for strokes in per_session for stroke in strokes],
+        strokes=[stroke for strokes in timed for stroke in strokes],
+        other_strokes=sum(len(strokes) for strokes in others),
         server_cpu_seconds=cpu_after - cpu_before,
         browser_cpu_seconds=tree_cpu_seconds(os.getpid(), excluding=pid) - client_cpu_before,
         renderer_cpu_seconds=tree_cpu_seconds(os.getpid(), excluding=pid, only_renderers=True) - renderer_cpu_before,
@@ -546,6 +559,42 @@ async def server_alone_round(server: Server, sessions: int, cycles: int, cores: 
     return result
 
 
+# ---- a room: one person in a browser, the others over the websocket -------------------------------
+
+
+async def keep_drawing(drawer: StreamDrawer, until: asyncio.Event) -> list[Stroke]:
+    """Draw and clear without pause (faster than anyone draws) until `until` is set."""
+    one, empty = canvas_state(ONE, STROKE_WIDTH), canvas_state([], STROKE_WIDTH)
+    strokes = []
+    while not until.is_set():
+        strokes.append(Stroke(await drawer.stroke(one), 1))
+        await drawer.clear(one, empty)
+    return strokes
+
+
+async def room_round(browser: Browser, server: Server, people: int, strokes: int, cores: Cores) -> DrawRound:
+    """One visitor in a real browser draws `strokes` times while `people - 1` others draw over the websocket.
+
+    In a room every visitor's browser runs on their own device; here the visitor's is alone on the browsers'
+    core and the others load the server exactly as their browsers would (the same messages), so the visitor's
+    seconds are what one person in that room waits, server queueing included.
+    """
+    page = await ready_to_draw(browser, server.url)
+    others = await asyncio.gather(*(stream_drawer(server.url) for _ in range(people - 1)))
+    visitor_done = asyncio.Event()
+
+    async def visitor() -> list[Stroke]:
+        try:
+            return await draw_and_clear(page, strokes)
+        finally:
+            visitor_done.set()
+
+    sessions = [visitor(), *(keep_drawing(drawer, visitor_done) for drawer in others)]
+    result = await measured_round(server, cores, sessions, timed_sessions=1)
+    await asyncio.gather(page.context.close(), *(drawer.session.close() for drawer in others))
+    return result
+
+
 # ---- the report ----------------------------------------------------------------------------------
 
 
@@ -588,6 +637,7 @@ def run(
     session_counts: Sequence[int] = SESSION_COUNTS,
     cycles: int = CYCLES,
     browse_sessions: int = BROWSE_SESSIONS,
+    visitor_strokes: int = VISITOR_STROKES,
 ) -> Iterator[str]:
     """Measure, yielding the report's lines (markdown) as each round finishes."""
     if not CHROMIUM.exists():
@@ -601,15 +651,22 @@ def run(
         server = start_server(runs_dir, cores.server)
         try:
             with pinned_to(cores.browsers), Chromium() as chromium:
-                yield from rounds(chromium, server, cores, session_counts, cycles, browse_sessions)
+                yield from rounds(chromium, server, cores, session_counts, cycles, browse_sessions, visitor_strokes)
         finally:
             stop_process_group(server.process)
 
 
 def rounds(
-    chromium: Chromium, server: Server, cores: Cores, session_counts: Sequence[int], cycles: int, browse_sessions: int
+    chromium: Chromium,
+    server: Server,
+    cores: Cores,
+    session_counts: Sequence[int],
+    cycles: int,
+    browse_sessions: int,
+    visitor_strokes: int,
 ) -> Iterator[str]:
-    """Browsers drawing, the server alone, then browsers browsing: each table's lines as its rounds finish."""
+    """Browsers drawing, the server alone, one visitor in a room, then browsers browsing: each table's lines as
+    its rounds finish."""
     # Warm-up: the model's first load and its one compiled forward pass are not measured.
     chromium.run(draw_round(chromium.browser, server, 1, 1, cores))
     yield from draw_table_header()
@@ -618,6 +675,10 @@ def rounds(
     yield from server_alone_header()
     for sessions in session_counts:
         yield server_alone_row(chromium.run(server_alone_round(server, sessions, cycles, cores)))
+    if visitor_strokes:
+        yield from room_header(visitor_strokes)
+        for people in session_counts:
+            yield room_row(chromium.run(room_round(chromium.browser, server, people, visitor_strokes, cores)))
     if browse_sessions:
         yield from browse_lines(chromium.run(browse_round(chromium.browser, server, browse_sessions, cores)))
 
@@ -659,7 +720,7 @@ def draw_row(result: DrawRound) -> str:
     redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
     return (
         f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
-        f"| {max(seconds):.2f} | {result.server_cpu_seconds / len(seconds):.3f} "
+        f"| {max(seconds):.2f} | {result.server_cpu_per_stroke:.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
         f"| {result.browser_cpu_seconds / len(seconds):.2f} | {result.renderer_cpu_seconds / len(seconds):.2f} "
         f"| {percent(result.browser_cores_busy)} | {redrawn} "
@@ -683,9 +744,31 @@ def server_alone_row(result: DrawRound) -> str:
     seconds = [stroke.seconds for stroke in result.strokes]
     return (
         f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.3f} | {np.percentile(seconds, 95):.3f} "
-        f"| {max(seconds):.3f} | {result.server_cpu_seconds / len(seconds):.3f} "
+        f"| {max(seconds):.3f} | {result.server_cpu_per_stroke:.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
         f"| {result.load_before} → {result.load_after} |"
+    )
+
+
+def room_header(visitor_strokes: int) -> list[str]:
+    return [
+        f"\nOne person in a room: a visitor in Chromium (alone on the browsers' core, as on their own device) draws "
+        f"and clears {visitor_strokes} times while the others draw and clear over the websocket without pause, faster "
+        "than anyone draws, until the visitor is done. Seconds are the visitor's page clock, mouse-up to "
+        '"Prediction:", as in the first table; server CPU per stroke counts everyone\'s strokes.\n',
+        "| people drawing | visitor's strokes | p50 s | p95 s | max s | others' strokes meanwhile "
+        "| server CPU s per stroke | server core busy | strokes drawn again | load average before → after |",
+        "|" + " --- |" * 10,
+    ]
+
+
+def room_row(result: DrawRound) -> str:
+    seconds = [stroke.seconds for stroke in result.strokes]
+    redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
+    return (
+        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
+        f"| {max(seconds):.2f} | {result.other_strokes} | {result.server_cpu_per_stroke:.3f} "
+        f"| {percent(result.server_core_busy)} | {redrawn} | {result.load_before} → {result.load_after} |"
     )
 
 
@@ -725,10 +808,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=list(SESSION_COUNTS), help="sessions per round")
     parser.add_argument("--cycles", type=int, default=CYCLES, help="strokes (each followed by Clear) per session")
     parser.add_argument("--browse-sessions", type=int, default=BROWSE_SESSIONS, help="0 skips the browsing round")
+    parser.add_argument(
+        "--visitor-strokes", type=int, default=VISITOR_STROKES, help="the room round's visitor; 0 skips that round"
+    )
     args = parser.parse_args(argv)
     section = [f"{SECTION_HEADING}\n", f"Machine: {machine_description()}\n"]
     print(*section, sep="\n", flush=True)
-    for line in run(None, args.sessions, args.cycles, args.browse_sessions):
+    for line in run(None, args.sessions, args.cycles, args.browse_sessions, args.visitor_strokes):
         print(line, flush=True)
         section.append(line)
     write_section(REPORT, SECTION_HEADING, section)
