@@ -21,8 +21,35 @@ def replace_section(report: str, heading: str, section: list[str]) -> str:
     return "\n".join([*lines[:start], *body, "", *lines[end:]]).rstrip("\n") + "\n"
 
 
+def sections_of(report: str) -> dict[str, str]:
+    """Each "## " section's text by its heading line, in order; "" holds what comes before the first."""
+    sections, heading, lines = {}, "", []
+    for line in report.splitlines():
+        if line.startswith("## "):
+            sections[heading] = "\n".join(lines)
+            heading, lines = line, []
+        lines.append(line)
+    sections[heading] = "\n".join(lines)
+    return sections
+
+
+def merge_sections(report: str, update: str) -> str:
+    """`report` with every section of `update` replaced (or appended); its other sections are kept.
+
+    `update`'s preamble (before its first "## " heading) replaces `report`'s, which starts with "# ".
+    """
+    for heading, text in sections_of(update).items():
+        if not text.strip():
+            continue
+        key = heading or text.splitlines()[0]
+        report = replace_section(report, key, text.splitlines()) if report else text + "\n"
+    return report
+
+
 def write_section(report_path: Path, heading: str, section: list[str]) -> None:
-    """Replace (or add) one section of the report file."""
+    """Replace (or add) one section of the report file, and regenerate the goals table from the result."""
+    from benchmarks.goals import with_goals  # here, not above: goals reads the report with this module's helpers
+
     existing = report_path.read_text(encoding="utf-8") if report_path.exists() else "# Benchmarks\n"
     report_path.parent.mkdir(exist_ok=True)
-    report_path.write_text(replace_section(existing, heading, section), encoding="utf-8")
+    report_path.write_text(with_goals(replace_section(existing, heading, section)), encoding="utf-8")
