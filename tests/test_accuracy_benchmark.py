@@ -1,0 +1,39 @@
+"""The accuracy section's single-model figure is a recipe's mean over seeds, the recipe chosen on validation data."""
+
+from types import SimpleNamespace
+
+from benchmarks.accuracy import ScoredRun, best_recipe, recipe, section_lines
+from core.config import TrainConfig
+
+
+def scored(seed: int, validation: float, test: float, **changes) -> ScoredRun:
+    config = TrainConfig.for_arch("deep_cnn", seed=seed, **changes)
+    record = SimpleNamespace(validation_accuracy=validation, training_precision="float32", training_seconds=60.0)
+    run = SimpleNamespace(run_id=f"run-{seed}", config=config, record=record)
+    return ScoredRun(run, test, round((1 - test) * 10_000))
+
+
+def test_runs_differing_only_by_seed_share_a_recipe():
+    assert recipe(scored(0, 0.99, 0.99).run) == recipe(scored(1, 0.99, 0.99).run)
+    assert recipe(scored(0, 0.99, 0.99).run) != recipe(scored(0, 0.99, 0.99, dropout=0.3).run)
+
+
+def test_the_recipe_is_chosen_by_validation_accuracy_not_by_test_accuracy():
+    steady = [scored(seed, 0.997, 0.995) for seed in range(3)]
+    lucky_on_test = [scored(seed, 0.995, 0.998, activation="gelu") for seed in range(3, 6)]
+    name, runs = best_recipe(steady + lucky_on_test)
+    assert runs == steady and "gelu" not in name
+
+
+def test_a_recipe_needs_three_seeds_for_a_mean():
+    runs = [scored(0, 0.999, 0.999, dropout=0.3), scored(1, 0.999, 0.999, dropout=0.3)]
+    assert best_recipe(runs) is None
+    lines = section_lines(runs, 0.999, "a host")
+    assert not any(line.startswith("**Single model") for line in lines)
+    assert any(line.startswith("**Ensemble of all 2 runs: 99.90%**") for line in lines)
+
+
+def test_the_mean_is_over_the_chosen_recipes_runs_only():
+    runs = [scored(seed, 0.997, 0.996) for seed in range(3)] + [scored(9, 0.990, 0.980, dropout=0.1)]
+    single = next(line for line in section_lines(runs, 0.997, "a host") if line.startswith("**Single model"))
+    assert single.startswith("**Single model, mean over 3 runs: 99.60%**")
