@@ -171,6 +171,11 @@ class DrawRound:
     def server_cpu_per_stroke(self) -> float:
         return self.server_cpu_seconds / (len(self.strokes) + self.other_strokes)
 
+    @property
+    def redrawn(self) -> int:
+        """Strokes drawn again because the first attempt was lost."""
+        return sum(stroke.attempts - 1 for stroke in self.strokes)
+
 
 @dataclass(frozen=True)
 class Browse:
@@ -715,15 +720,20 @@ def draw_table_header() -> list[str]:
     ]
 
 
-def draw_row(result: DrawRound) -> str:
+def latency_cells(result: DrawRound, digits: int = 2) -> str:
+    """The row's first cells: sessions, timed strokes, and their p50, p95 and slowest seconds."""
     seconds = [stroke.seconds for stroke in result.strokes]
-    redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
+    p50, p95 = np.percentile(seconds, 50), np.percentile(seconds, 95)
+    return f"| {result.sessions} | {len(seconds)} | {p50:.{digits}f} | {p95:.{digits}f} | {max(seconds):.{digits}f} "
+
+
+def draw_row(result: DrawRound) -> str:
+    strokes = len(result.strokes)
     return (
-        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
-        f"| {max(seconds):.2f} | {result.server_cpu_per_stroke:.3f} "
+        f"{latency_cells(result)}| {result.server_cpu_per_stroke:.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
-        f"| {result.browser_cpu_seconds / len(seconds):.2f} | {result.renderer_cpu_seconds / len(seconds):.2f} "
-        f"| {percent(result.browser_cores_busy)} | {redrawn} "
+        f"| {result.browser_cpu_seconds / strokes:.2f} | {result.renderer_cpu_seconds / strokes:.2f} "
+        f"| {percent(result.browser_cores_busy)} | {result.redrawn} "
         f"| {result.load_before} → {result.load_after} |"
     )
 
@@ -741,10 +751,8 @@ def server_alone_header() -> list[str]:
 
 
 def server_alone_row(result: DrawRound) -> str:
-    seconds = [stroke.seconds for stroke in result.strokes]
     return (
-        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.3f} | {np.percentile(seconds, 95):.3f} "
-        f"| {max(seconds):.3f} | {result.server_cpu_per_stroke:.3f} "
+        f"{latency_cells(result, digits=3)}| {result.server_cpu_per_stroke:.3f} "
         f"| {result.server_cpu_seconds / result.wall_seconds:.0%} | {percent(result.server_core_busy)} "
         f"| {result.load_before} → {result.load_after} |"
     )
@@ -763,12 +771,9 @@ def room_header(visitor_strokes: int) -> list[str]:
 
 
 def room_row(result: DrawRound) -> str:
-    seconds = [stroke.seconds for stroke in result.strokes]
-    redrawn = sum(stroke.attempts - 1 for stroke in result.strokes)
     return (
-        f"| {result.sessions} | {len(seconds)} | {np.percentile(seconds, 50):.2f} | {np.percentile(seconds, 95):.2f} "
-        f"| {max(seconds):.2f} | {result.other_strokes} | {result.server_cpu_per_stroke:.3f} "
-        f"| {percent(result.server_core_busy)} | {redrawn} | {result.load_before} → {result.load_after} |"
+        f"{latency_cells(result)}| {result.other_strokes} | {result.server_cpu_per_stroke:.3f} "
+        f"| {percent(result.server_core_busy)} | {result.redrawn} | {result.load_before} → {result.load_after} |"
     )
 
 
