@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.report_sections import sections_of
+from benchmarks.report_sections import replace_section, sections_of
 
 HEADING = "## Goals against the latest figures"
 CPU = re.compile(r"((?:AMD|Intel|Apple|ARM|Arm)[\w .-]*\([^)]*\))")
@@ -121,11 +121,9 @@ def goal_lines(report: str) -> list[str]:
 
 def with_goals(report: str) -> str:
     """`report` with its goals section regenerated, placed before the first numbered section when new."""
-    section = "\n".join(goal_lines(report))
+    section = goal_lines(report)
     lines = report.splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith(HEADING)), None)
-    if start is None:
-        start = end = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    return "\n".join([*lines[:start], section, "", *lines[end:]]).rstrip("\n") + "\n"
+    if any(line.startswith(HEADING) for line in lines):
+        return replace_section(report, HEADING, section)
+    first = next((i for i, line in enumerate(lines) if line.startswith("## ")), len(lines))
+    return "\n".join([*lines[:first], *"\n".join(section).splitlines(), "", *lines[first:]]).rstrip("\n") + "\n"
