@@ -2,23 +2,44 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 def replace_section(report: str, heading: str, section: list[str]) -> str:
-    """`report` with the section that starts at `heading` replaced by `section` (appended when absent).
+    """`report` with the section that starts at `heading` replaced by `section`.
 
-    A section runs from its heading line to the next "## " heading.
+    A section runs from its heading line to the next "## " heading. A new numbered section goes before
+    the first section with a higher number, so sections written in any order read in order; others are appended.
     """
     lines = report.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith(heading)), None)
     body = "\n".join(section).splitlines()
     if start is None:
-        return report.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+        later = _first_section_numbered_after(lines, _section_number(heading))
+        if later is None:
+            return report.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+        return "\n".join([*lines[:later], *body, "", *lines[later:]]).rstrip("\n") + "\n"
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     return "\n".join([*lines[:start], *body, "", *lines[end:]]).rstrip("\n") + "\n"
+
+
+def _section_number(heading: str) -> int | None:
+    """The leading number of a "## 7. Title" or "## 7–8. Title" heading; None for an unnumbered one."""
+    match = re.match(r"## (\d+)", heading)
+    return int(match.group(1)) if match else None
+
+
+def _first_section_numbered_after(lines: list[str], number: int | None) -> int | None:
+    """Index of the first "## " line whose number is above `number`; None if there is none (or no number)."""
+    if number is None:
+        return None
+    return next(
+        (i for i, line in enumerate(lines) if line.startswith("## ") and (_section_number(line) or 0) > number),
+        None,
+    )
 
 
 def sections_of(report: str) -> dict[str, str]:

@@ -16,3 +16,15 @@ def test_a_missing_section_is_appended():
     updated = replace_section(REPORT, "## 4. Analyses", ["## 4. Analyses", "figures"])
     assert updated.startswith(REPORT.rstrip("\n"))
     assert updated.endswith("## 4. Analyses\nfigures\n")
+
+
+def test_a_missing_numbered_section_goes_before_the_higher_numbers():
+    updated = replace_section(REPORT, "## 2–2b. Disk", ["## 2–2b. Disk", "", "disk"])
+    updated = replace_section(updated, "## 0. Goals", ["## 0. Goals", "goals"])
+    assert updated.index("old memory") < updated.index("disk") < updated.index("## 3. Load")
+    assert updated.index("# Benchmarks") < updated.index("goals") < updated.index("## 1. Speed")
+
+
+def test_an_unnumbered_section_is_appended():
+    updated = replace_section(REPORT, "## Notes", ["## Notes", "notes"])
+    assert updated.endswith("## Notes\nnotes\n")
