@@ -33,13 +33,11 @@ DEFAULT_MAX_PIXELS = 25_000_000
 
 # Canvas strokes are drawn white on black (background_color="#000000").
 CANVAS_BACKGROUND_RGB = (0, 0, 0)
-# The digit's rough size is that of its ink at least this fraction of the strongest ink (no halo)...
-BOX_INK_FRACTION = 0.5
-# ...and its bounding box is that of ink at least this fraction of the strongest, both with the digit
-# shrunk (area averaging) to about DIGIT_BOX_SIZE, as MNIST's box was measured, and full size: the faint
-# edge blocks of enlarged pixel art count, lone specks average away. At 0.1 the digits gained on pixel art
-# but a bilinear enlargement's halo made canvas digits too small (docs/benchmarks.md, section 13).
-EDGE_INK_FRACTION = 0.15
+# The digit's bounding box is that of its ink at least this fraction of the strongest: low, so the faint
+# edge blocks of enlarged pixel art and the grey rims of anti-aliased strokes count. Measured on the
+# validation split's handwriting renderings (docs/benchmarks.md, section 13), this beat the box measured
+# on strong ink or on the digit shrunk to 20 px, which lost digits to the naive baseline on several renderings.
+BOX_INK_FRACTION = 0.1
 # A canvas with less ink than this many fully inked pixels is treated as empty (stray clicks).
 MIN_CANVAS_INK_PIXELS = 10.0
 # Ink weaker than half an 8-bit grey level is treated as no ink (it would round to 0 in uint8).
@@ -67,7 +65,7 @@ def center_digit(ink: np.ndarray) -> np.ndarray | None:
     """Apply the MNIST procedure to a 2-D ink map of any size; None if there is no ink.
 
     Crops to the ink's bounding box, scales the longer side to 20 px with anti-aliasing
-    (area averaging when shrinking, bilinear when enlarging; never binarised), pastes the
+    (Lanczos when shrinking, bilinear when enlarging; never binarised), pastes the
     result in a 28x28 frame with its centre of mass at (14, 14) (whole-pixel shift, clipped
     so nothing falls off the frame), and rescales so the brightest pixel is 1.0.
     """
@@ -152,32 +150,8 @@ def _clean_ink_map(ink: np.ndarray) -> np.ndarray:
 
 
 def _ink_bounding_box(ink_map: np.ndarray) -> tuple[int, int, int, int] | None:
-    """Return (top, bottom, left, right) of the ink, ends exclusive, or None if no ink.
-
-    The rough size comes from strong ink (BOX_INK_FRACTION); the box is that of ink above
-    EDGE_INK_FRACTION on the map shrunk to about 20 px (as MNIST's box was measured) and full size.
-    The faint edge blocks of enlarged pixel art are kept, so they do not make the digit larger.
-    """
-    strong = _box_over(ink_map, BOX_INK_FRACTION)
-    if strong is None:
-        return None
-    top, bottom, left, right = strong
-    scale = DIGIT_BOX_SIZE / max(bottom - top, right - left)
-    if scale >= 1:  # already small: measure it as it is
-        return _box_over(ink_map, EDGE_INK_FRACTION)
-    height, width = ink_map.shape
-    small_size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = np.asarray(Image.fromarray(ink_map).resize(small_size, Image.Resampling.BOX), dtype=np.float32)
-    rows, columns = height / small.shape[0], width / small.shape[1]
-    top, bottom, left, right = _box_over(small, EDGE_INK_FRACTION)
-    # A shrunk pixel holding any ink widens that box by up to a pixel: cut it to the full-size ink's own box.
-    fine_top, fine_bottom, fine_left, fine_right = _box_over(ink_map, EDGE_INK_FRACTION)
-    return (
-        max(fine_top, math.floor(top * rows)),
-        min(fine_bottom, math.ceil(bottom * rows)),
-        max(fine_left, math.floor(left * columns)),
-        min(fine_right, math.ceil(right * columns)),
-    )
+    """Return (top, bottom, left, right) of ink at least BOX_INK_FRACTION of the strongest, ends exclusive."""
+    return _box_over(ink_map, BOX_INK_FRACTION)
 
 
 def _box_over(ink_map: np.ndarray, fraction: float) -> tuple[int, int, int, int] | None:
@@ -199,10 +173,12 @@ def _scale_longer_side(patch: np.ndarray, size: int) -> np.ndarray:
     new_width = max(1, round(width * scale))
     if (new_height, new_width) == (height, width):
         return patch.copy()
-    # Area averaging is the anti-aliased way to shrink; bilinear avoids blocky enlargements.
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+    # Lanczos shrinks with anti-aliasing and keeps strokes crisp, as MNIST's are (it beat area averaging on
+    # blurred and low-resolution digits, section 13); bilinear avoids blocky or ringing enlargements.
+    resample = Image.Resampling.LANCZOS if scale < 1 else Image.Resampling.BILINEAR
     image = Image.fromarray(np.ascontiguousarray(patch, dtype=np.float32))  # mode "F"
-    return np.asarray(image.resize((new_width, new_height), resample), dtype=np.float32)
+    resized = np.asarray(image.resize((new_width, new_height), resample), dtype=np.float32)
+    return np.clip(resized, 0.0, None)  # Lanczos rings below zero beside strong edges: that is no ink
 
 
 def _paste_centred_by_mass(patch: np.ndarray) -> np.ndarray:

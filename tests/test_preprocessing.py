@@ -480,19 +480,22 @@ def test_center_digit_keeps_grey_levels_and_aspect_ratio():
     ink[10:50, 30:70] = 0.25  # with its top half a quarter as dark as the bottom
     digit = center_digit(ink)
     assert box_size(digit) == (20, 10)
-    values = np.unique(np.round(digit[digit > 0], 6))
-    assert values.tolist() == [0.5, 1.0]  # not binarised: relative grey levels survive
+    top, bottom = digit[digit.any(axis=1)][:10], digit[digit.any(axis=1)][10:]
+    # Not binarised: relative grey levels survive, away from the step where Lanczos rings by a few per cent.
+    assert np.median(top[top > 0]) == pytest.approx(0.5, abs=0.02)
+    assert np.median(bottom[bottom > 0]) == pytest.approx(1.0, abs=0.02)
 
 
-def test_center_digit_shrinks_by_averaging_areas():
+def test_center_digit_shrinks_with_anti_aliasing():
     ink = np.zeros((100, 100))
     ink[:, 0:10] = 1.0  # a 10 px bar: 2 px of full ink once shrunk 5 times
-    ink[:, 99] = 1.0  # a 1 px line: a fifth of a pixel's ink, so a 0.2 grey column
+    ink[:, 99] = 1.0  # a 1 px line: a fifth of a pixel's ink, so a faint grey column, not dropped or made solid
     digit = center_digit(ink)
     assert box_size(digit) == (20, 20)
     columns = np.flatnonzero(digit.any(axis=0))
-    assert digit[:, columns[-1]][digit[:, columns[-1]] > 0] == pytest.approx(0.2, abs=0.01)
-    assert digit[:, columns[0]][digit[:, columns[0]] > 0] == pytest.approx(1.0)
+    line = digit[:, columns[-1]][digit[:, columns[-1]] > 0]
+    assert 0.1 < np.median(line) < 0.3
+    assert np.median(digit[:, columns[0]][digit[:, columns[0]] > 0]) == pytest.approx(1.0, abs=0.05)
 
 
 def test_center_digit_does_not_push_ink_off_the_frame():
@@ -503,7 +506,7 @@ def test_center_digit_does_not_push_ink_off_the_frame():
     assert box_size(digit) == (20, 20)
     assert digit[0].sum() > 0  # moved up as far as it can go ...
     assert centre_of_mass(digit)[0] > 14.5  # ... which is not far enough to centre it
-    assert digit.sum() == pytest.approx(ink.sum() / 4)  # halved each way, nothing lost
+    assert digit.sum() == pytest.approx(ink.sum() / 4, rel=0.01)  # halved each way, nothing lost
 
 
 def test_center_digit_rejects_non_2d_input():
@@ -521,6 +524,6 @@ def test_mnist_like_digit_upscaled_on_canvas_comes_back_unchanged():
     canvas[..., :3] = upscaled[..., None]
     canvas[..., 3] = np.where(upscaled > 0, 255, 0)
     digit = digit_from_canvas(canvas)
-    assert np.abs(digit - mnist_like / 255.0).mean() < 0.03
-    # In fact it is the same, grey level for grey level:
-    assert np.abs(digit - mnist_like / 255.0).max() < 0.02
+    # In fact it is the same, grey level for grey level, but for a few levels of Lanczos ringing at the edges:
+    assert np.abs(digit - mnist_like / 255.0).mean() < 0.01
+    assert np.abs(digit - mnist_like / 255.0).max() < 0.1

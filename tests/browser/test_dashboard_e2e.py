@@ -7,11 +7,16 @@ Throughout, no Streamlit exception box may show and the browser console must sta
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from core.analysis.handwriting import as_upload, pixel_art
+from core.analysis.inspection import predict_digit
 from core.data import load_sample
+from core.preprocessing import digit_from_upload
 from core.run_selection import default_run
 from core.runs import RunStore
 from dashboard.page_registry import ANALYSIS_PAGES
@@ -196,6 +201,39 @@ def test_draw_digits_and_clear(app, quick_run):
     expect_prediction(page, 0)
     app.check()
     screenshot(page, "22-draw-zero")
+
+
+def pixel_art_upload(tmp_path, model) -> tuple[Path, int]:
+    """A PNG of a sample test digit as 12×12 px art enlarged ×20 (blocky), and the digit the core reads in it.
+
+    The first digit that the model, through the app's own upload preprocessing, reads as its label.
+    """
+    digits = load_sample().x_test[:50]
+    labels = load_sample().y_test[:50]
+    arts = pixel_art(12, "nearest")(digits, np.random.default_rng(0))
+    for art, label in zip(arts, labels, strict=True):
+        data = as_upload(art)
+        if int(np.argmax(predict_digit(model, digit_from_upload(data)))) == label:
+            path = tmp_path / f"pixel-art-{label}.png"
+            path.write_bytes(data)
+            return path, int(label)
+    raise AssertionError("the quick model read none of 50 pixel-art digits as their labels")
+
+
+def test_an_uploaded_picture_is_read_as_the_core_reads_it(app, quick_run, tmp_path):
+    path, digit = pixel_art_upload(tmp_path, RunStore(app.server.runs_dir).load_model(quick_run.run_id))
+    page = app.page
+    open_app(page, app.server.url)
+    load_saved_run(page, quick_run.run_id)
+    go_to_page(page, "Draw")
+    page.locator(MAIN).locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+    prediction = page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
+    expect(prediction).to_have_text(f"Prediction: {digit}", timeout=APP_TIMEOUT_MS)
+    panel = page.locator(".st-key-prediction_upload")
+    expect(panel.locator(".dl-bar")).to_have_count(10)
+    expect(panel.locator("img")).to_have_js_property("naturalWidth", 28)
+    app.check()
+    screenshot(page, "23-draw-upload")
 
 
 # ---- 4. misclassifications -----------------------------------------------------------------------
