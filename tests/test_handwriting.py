@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from benchmarks.handwriting import behind_baseline
 from core.analysis.handwriting import (
     BY_NAME,
     CANVAS_SIZE,
     ENLARGEMENTS,
     MEASURED_MEAN_ACCURACY,
     RENDERINGS,
+    HandwritingAccuracy,
     app_digit,
     baseline_digit,
     handwriting_accuracy,
@@ -152,3 +154,18 @@ def test_the_draw_pages_figures_are_the_benchmarks():
     names = [cell.strip(" `") for cell in header.strip("|").split("|")[1:]]
     values = [float(cell.strip(" *%")) / 100 for cell in means.strip("|").split("|")[1:]]
     assert dict(zip(names, values, strict=True)) == pytest.approx(MEASURED_MEAN_ACCURACY, abs=5e-4)
+
+
+def test_the_benchmark_names_the_renderings_where_the_app_is_behind():
+    def result(discordant):
+        return HandwritingAccuracy(
+            images=1000,
+            renderings=("canvas", "blur"),
+            labels=("canvas ×10", "blurred"),
+            accuracy={("m", "app"): (0.99, 0.97), ("m", "baseline"): (0.99, 0.97)},
+            discordant={"m": discordant},
+        )
+
+    assert "on no rendering" in behind_baseline(result(((3, 3), (5, 1))), "m")
+    sentence = behind_baseline(result(((3, 3), (1, 4))), "m")
+    assert "blurred: 3 digits, p = " in sentence and "canvas" not in sentence
