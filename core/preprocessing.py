@@ -50,6 +50,12 @@ MIN_UPLOAD_CONTRAST = 0.08
 # erased the faint edge blocks of enlarged pixel art; at 0 blur cost more (docs/benchmarks.md, section 13).
 UPLOAD_NOISE_FLOOR = 0.02
 
+# A photo's paper is often lit unevenly (a lamp to one side, a phone's shadow): the paper's brightness is fitted
+# as a plane to a band along the picture's border (mostly paper), ink there left out, and evened out when it
+# varies by more than MIN_LIGHTING_TILT across the picture. Uniform paper (scans, drawings) is left untouched.
+LIGHTING_BAND = 0.03  # of the shorter side
+MIN_LIGHTING_TILT = 0.02
+
 # ITU-R 601-2 luma, the weights Pillow uses to convert RGB to "L".
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114])
 # The same weights for RGBA values on the 0..255 scale, giving luminance in [0, 1].
@@ -303,8 +309,44 @@ def _border_pixels(image: np.ndarray) -> np.ndarray:
     return np.concatenate([image[0, :], image[-1, :], image[:, 0], image[:, -1]])
 
 
+def _even_out_lighting(lightness: np.ndarray) -> np.ndarray:
+    """`lightness` with the paper's lighting gradient removed: a plane fitted to the border band, ink left out.
+
+    A shadow over one side of a photo would otherwise read as faint ink and widen the digit's box. The fit is
+    refitted twice without the pixels far from it (ink touching the border), so a stroke there does not tilt it.
+    """
+    height, width = lightness.shape
+    band = max(1, round(LIGHTING_BAND * min(height, width)))
+    in_band = np.zeros((height, width), dtype=bool)
+    in_band[:band], in_band[-band:], in_band[:, :band], in_band[:, -band:] = True, True, True, True
+    rows, columns = np.nonzero(in_band)
+    step = max(1, len(rows) // 20_000)  # a sample of the band is plenty for three numbers
+    rows, columns = rows[::step], columns[::step]
+    values = lightness[rows, columns].astype(np.float64)
+    design = np.column_stack([np.ones(len(rows)), rows / height, columns / width])
+    keep = np.ones(len(values), dtype=bool)
+    for _ in range(3):
+        coefficients = np.linalg.lstsq(design[keep], values[keep], rcond=None)[0]
+        residuals = values - design @ coefficients
+        spread = 1.4826 * float(np.median(np.abs(residuals[keep]))) + 1e-3
+        keep = np.abs(residuals) <= 3 * spread
+        if keep.sum() < 3:
+            return lightness
+    level, down, across = coefficients
+    if abs(down) + abs(across) < MIN_LIGHTING_TILT:
+        return lightness
+    # Light falls on paper and ink alike (lightness = reflectance × light), so divide by the light, not subtract it.
+    light = np.add.outer(level + down * np.arange(height) / height, across * np.arange(width) / width)
+    mean_light = level + (down + across) / 2
+    return (lightness * (mean_light / np.maximum(light, 0.05))).astype(np.float32)
+
+
 def _upload_ink(lightness: np.ndarray) -> np.ndarray:
-    """Return the ink map of an upload: distance from the border's median, towards the ink."""
+    """Return the ink map of an upload: distance from the border's median, towards the ink.
+
+    The paper's uneven lighting is evened out first (`_even_out_lighting`).
+    """
+    lightness = _even_out_lighting(lightness)
     background = float(np.median(_border_pixels(lightness)))
     if background >= 0.5:
         ink = background - lightness  # dark ink on light paper

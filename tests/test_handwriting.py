@@ -169,3 +169,15 @@ def test_the_benchmark_names_the_renderings_where_the_app_is_behind():
     assert "on no rendering" in behind_baseline(result(((3, 3), (5, 1))), "m")
     sentence = behind_baseline(result(((3, 3), (1, 4))), "m")
     assert "blurred: 3 digits, p = " in sentence and "canvas" not in sentence
+
+
+def test_a_photo_in_uneven_light_reaches_the_model_as_in_even_light(sample_data):
+    digits = sample_data.x_test[:5]
+    shadowed = BY_NAME["shadow"].render(digits, np.random.default_rng(0))
+    even = BY_NAME["canvas"].render(digits, np.random.default_rng(0))
+    for photo, clean in zip(shadowed, even, strict=True):
+        corners = photo[[0, 0, -1, -1], [0, -1, 0, -1]]
+        assert corners.max() > 0.3  # the shadow is on the picture: the paper itself reads as faint ink...
+        difference = np.abs(app_digit(photo, "upload") - app_digit(clean, "upload"))  # ...but not to the app:
+        assert difference.mean() < 0.005 and difference.max() < 0.1  # 8-bit grey levels are coarser in the shade
+        assert box_of(baseline_digit(photo), 0.5)[0] < box_of(baseline_digit(clean), 0.5)[0]  # the baseline shrinks it

@@ -16,7 +16,7 @@ from hypothesis.extra import numpy as hnp
 from PIL import Image, ImageDraw
 
 from core.errors import ImageInputError
-from core.preprocessing import center_digit, digit_from_canvas, digit_from_upload
+from core.preprocessing import _even_out_lighting, center_digit, digit_from_canvas, digit_from_upload
 
 CANVAS = 280
 SUPERSAMPLE = 4  # shapes are drawn 4x larger and shrunk, for anti-aliased edges like a canvas
@@ -240,6 +240,38 @@ def test_paper_noise_is_not_ink(upload_ink):
     noisy = digit_from_upload(encode(Image.fromarray(photo), "JPEG", quality=75))
     assert max(box_size(noisy)) in (19, 20, 21)
     assert np.abs(noisy - clean).mean() < 0.05
+
+
+def lit_unevenly(ink: np.ndarray, light_from: str, depth: float, ink_light: bool = False) -> bytes:
+    """A photo of `ink` (uint8, 255 = ink) whose light falls off by `depth` away from one side or corner."""
+    rows, columns = np.mgrid[0 : ink.shape[0], 0 : ink.shape[1]]
+    rows, columns = rows / (ink.shape[0] - 1), columns / (ink.shape[1] - 1)
+    away = {"left": columns, "top": rows, "top left": (rows + columns) / 2, "bottom right": 1 - (rows + columns) / 2}
+    light = 1.0 - depth * away[light_from]
+    reflectance = 0.15 + 0.8 * ink / 255 if ink_light else 1.0 - 0.8 * ink / 255  # chalk on a board, or ink on paper
+    return encode(Image.fromarray(np.round(255 * light * reflectance).astype(np.uint8)))
+
+
+@pytest.mark.parametrize("light_from", ["left", "top", "top left", "bottom right"])
+@pytest.mark.parametrize("depth", [0.2, 0.45])
+def test_a_photo_in_uneven_light_reads_as_in_even_light(upload_ink, light_from, depth):
+    even = digit_from_upload(lit_unevenly(upload_ink, light_from, 0.0))
+    shadowed = digit_from_upload(lit_unevenly(upload_ink, light_from, depth))
+    assert box_size(shadowed) == box_size(even)  # the shadow is not ink: the digit keeps its size
+    assert np.abs(shadowed - even).max() < 0.05
+
+
+def test_chalk_on_an_unevenly_lit_board_reads_as_in_even_light(upload_ink):
+    even = digit_from_upload(lit_unevenly(upload_ink, "left", 0.0, ink_light=True))
+    shadowed = digit_from_upload(lit_unevenly(upload_ink, "left", 0.45, ink_light=True))
+    assert np.abs(shadowed - even).max() < 0.05
+
+
+def test_a_stroke_touching_the_border_does_not_read_as_uneven_light(upload_ink):
+    cropped = upload_ink[:, 60:]  # the seven's bar runs into the left edge
+    assert cropped[:, 0].max() == 255
+    lightness = (255 - cropped).astype(np.float32) / 255
+    assert _even_out_lighting(lightness) is lightness  # evenly lit: left exactly as it was
 
 
 def test_faint_upload_is_stretched_to_full_ink(upload_ink):

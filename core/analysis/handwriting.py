@@ -138,6 +138,26 @@ def hard_edges(digits: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]
     return [(image >= 0.5).astype(np.float32) for image in canvas_clean(digits, rng)]
 
 
+def shadowed(depth: float) -> Render:
+    """A photo in uneven light: the paper darkens linearly to `depth` at one side, in a random direction.
+
+    Light falls on paper and ink alike (lightness = light × (1 − ink)); the ink map is what a photo of dark ink
+    holds, 1 − lightness, so the shadow itself reads as faint ink to anything that does not even it out.
+    """
+
+    def render(digits: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+        rows, columns = np.mgrid[0:CANVAS_SIZE, 0:CANVAS_SIZE] / (CANVAS_SIZE - 1) - 0.5
+        inks = []
+        for ink in canvas_clean(digits, rng):
+            angle = rng.uniform(0, 2 * np.pi)
+            along = rows * np.sin(angle) + columns * np.cos(angle)  # −0.71 … 0.71 across the picture
+            light = 1.0 - depth * (along - along.min()) / (along.max() - along.min())
+            inks.append((1.0 - light * (1.0 - ink)).astype(np.float32))
+        return inks
+
+    return render
+
+
 RENDERINGS: tuple[Rendering, ...] = (
     Rendering("canvas", "canvas ×10 (as MNIST)", "canvas", canvas_clean),
     *(
@@ -149,6 +169,7 @@ RENDERINGS: tuple[Rendering, ...] = (
     Rendering("thin", "thin strokes (−0.5 px)", "canvas", strokes(-0.5)),
     Rendering("blur", "blurred (σ 1.5 px)", "upload", blurred(1.5)),
     Rendering("hard", "hard edges (no anti-aliasing)", "canvas", hard_edges),
+    Rendering("shadow", "photo in uneven light (shadow to 35 %)", "upload", shadowed(0.35)),
 )
 BY_NAME = {rendering.name: rendering for rendering in RENDERINGS}
 
