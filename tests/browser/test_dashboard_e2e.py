@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from core.analysis.handwriting import as_upload, pixel_art
+from core.analysis.handwriting import BY_NAME, as_upload, pixel_art
 from core.analysis.inspection import predict_digit
 from core.data import load_sample
 from core.preprocessing import digit_from_upload
@@ -203,37 +203,54 @@ def test_draw_digits_and_clear(app, quick_run):
     screenshot(page, "22-draw-zero")
 
 
-def pixel_art_upload(tmp_path, model) -> tuple[Path, int]:
-    """A PNG of a sample test digit as 12×12 px art enlarged ×20 (blocky), and the digit the core reads in it.
+def upload_the_model_reads(tmp_path, model, render) -> tuple[Path, int]:
+    """A PNG of a sample test digit as `render` draws it, and the digit the core reads in it.
 
     The first digit that the model, through the app's own upload preprocessing, reads as its label.
     """
-    digits = load_sample().x_test[:50]
-    labels = load_sample().y_test[:50]
-    arts = pixel_art(12, "nearest")(digits, np.random.default_rng(0))
-    for art, label in zip(arts, labels, strict=True):
-        data = as_upload(art)
+    sample = load_sample()
+    pictures = render(sample.x_test[:50], np.random.default_rng(0))
+    for picture, label in zip(pictures, sample.y_test[:50], strict=True):
+        data = as_upload(picture)
         if int(np.argmax(predict_digit(model, digit_from_upload(data)))) == label:
-            path = tmp_path / f"pixel-art-{label}.png"
+            path = tmp_path / f"upload-{label}.png"
             path.write_bytes(data)
             return path, int(label)
-    raise AssertionError("the quick model read none of 50 pixel-art digits as their labels")
+    raise AssertionError("the quick model read none of 50 uploads as their labels")
 
 
-def test_an_uploaded_picture_is_read_as_the_core_reads_it(app, quick_run, tmp_path):
-    path, digit = pixel_art_upload(tmp_path, RunStore(app.server.runs_dir).load_model(quick_run.run_id))
+def upload_on_the_draw_page(app, run_id: str, path: Path) -> None:
     page = app.page
     open_app(page, app.server.url)
-    load_saved_run(page, quick_run.run_id)
+    load_saved_run(page, run_id)
     go_to_page(page, "Draw")
     page.locator(MAIN).locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(path))
+
+
+def expect_upload_prediction(page, digit: int) -> None:
     prediction = page.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
     expect(prediction).to_have_text(f"Prediction: {digit}", timeout=APP_TIMEOUT_MS)
     panel = page.locator(".st-key-prediction_upload")
     expect(panel.locator(".dl-bar")).to_have_count(10)
     expect(panel.locator("img")).to_have_js_property("naturalWidth", 28)
+
+
+def test_an_uploaded_pixel_art_digit_is_read_as_the_core_reads_it(app, quick_run, tmp_path):
+    model = RunStore(app.server.runs_dir).load_model(quick_run.run_id)
+    path, digit = upload_the_model_reads(tmp_path, model, pixel_art(12, "nearest"))
+    upload_on_the_draw_page(app, quick_run.run_id, path)
+    expect_upload_prediction(app.page, digit)
     app.check()
-    screenshot(page, "23-draw-upload")
+    screenshot(app.page, "23-draw-upload-pixel-art")
+
+
+def test_an_uploaded_photo_in_uneven_light_is_read_as_the_core_reads_it(app, quick_run, tmp_path):
+    model = RunStore(app.server.runs_dir).load_model(quick_run.run_id)
+    path, digit = upload_the_model_reads(tmp_path, model, BY_NAME["shadow"].render)
+    upload_on_the_draw_page(app, quick_run.run_id, path)
+    expect_upload_prediction(app.page, digit)
+    app.check()
+    screenshot(app.page, "24-draw-upload-shadowed-photo")
 
 
 # ---- 4. misclassifications -----------------------------------------------------------------------
