@@ -17,7 +17,7 @@ from core.errors import ConfigError, TrainingDivergedError
 from core.experiment import run_experiment
 from core.models import build_model
 from core.runs import RunStore
-from core.training import DivergenceGuard, train
+from core.training import DivergenceGuard, create_training_variables, train
 
 
 @pytest.mark.parametrize(
@@ -198,3 +198,16 @@ def test_onednn_cpu_kernels_are_on_unless_turned_off(setting, expected):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize("arch", ["fast_cnn", "mlp"])
+def test_training_variables_exist_before_the_step_is_traced(arch, small_data):
+    """A tf.function that creates variables is traced twice; train() creates them first, so fit creates none."""
+    model = build_model(TrainConfig.for_arch(arch))
+    create_training_variables(model, small_data.x_train[:1], small_data.y_train[:1])
+    assert all(value == 0 for value in model.get_metrics_result().values())  # the one image left no trace
+    before = {id(v) for v in [*model.variables, *model.optimizer.variables, *model.metrics_variables]}
+    images, labels = small_data.x_train[:64] / 255.0, small_data.y_train[:64].astype(np.int32)
+    model.fit(images, labels, batch_size=32, epochs=1, verbose=0)
+    after = {id(v) for v in [*model.variables, *model.optimizer.variables, *model.metrics_variables]}
+    assert after == before
