@@ -1,0 +1,29 @@
+"""The time-to-99 benchmark reports each recipe's median run, so one slow run on a shared host does not decide."""
+
+from benchmarks.run import median_run, time_to_99_row
+
+
+def run(seconds):
+    return {
+        "precision": "float32",
+        "epochs": 1,
+        "training_seconds": 10.0,
+        "images_per_second": 5000.0,
+        "final_accuracy": 0.99,
+        "epoch_to_99": 1 if seconds else None,
+        "seconds_to_99": seconds,
+    }
+
+
+def test_the_median_run_is_the_middle_time_to_99():
+    assert median_run([run(9.4), run(7.1), run(7.6)])["seconds_to_99"] == 7.6
+
+
+def test_a_run_that_never_reached_99_counts_as_the_slowest():
+    assert median_run([run(None), run(7.1), run(8.0)])["seconds_to_99"] == 8.0
+    assert median_run([run(None), run(None), run(8.0)])["seconds_to_99"] is None
+
+
+def test_the_row_lists_every_run():
+    row = time_to_99_row("fast", run(7.6), [run(9.4), run(7.1), run(7.6)])
+    assert row.endswith("| 7.6 | 9.4, 7.1, 7.6 |")
