@@ -336,9 +336,15 @@ def _even_out_lighting(lightness: np.ndarray) -> np.ndarray:
     if abs(down) + abs(across) < MIN_LIGHTING_TILT:
         return lightness
     # Light falls on paper and ink alike (lightness = reflectance × light), so divide by the light, not subtract it.
-    light = np.add.outer(level + down * np.arange(height) / height, across * np.arange(width) / width)
-    mean_light = level + (down + across) / 2
-    return (lightness * (mean_light / np.maximum(light, 0.05))).astype(np.float32)
+    # One float32 array of the picture's size, worked in place: uploads can be large.
+    light = np.add.outer(
+        (level + down * np.arange(height) / height).astype(np.float32),
+        (across * np.arange(width) / width).astype(np.float32),
+    )
+    np.maximum(light, 0.05, out=light)
+    np.divide(np.float32(level + (down + across) / 2), light, out=light)  # the mean light over the picture
+    light *= lightness
+    return light
 
 
 def _upload_ink(lightness: np.ndarray) -> np.ndarray:

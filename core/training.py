@@ -207,7 +207,7 @@ def create_training_variables(model: keras.Model, images: np.ndarray, labels: np
     """Create the optimizer's and the metrics' variables before `fit`, from one image (uint8) and its label.
 
     Keras creates them lazily, inside the first trace of the training step; a tf.function that creates
-    variables is traced twice, so the first step paid for two traces: 0.5 s of fast_cnn's 8 s epoch.
+    variables is traced twice, so the first step paid for two traces: 0.8 s of fast_cnn's 8 s epoch.
     """
     inputs, targets = normalize(images), labels.astype(np.int32)
     model.optimizer.build(model.trainable_variables)
