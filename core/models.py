@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import keras
 from keras import layers
 
@@ -15,17 +17,20 @@ NUM_CLASSES = 10
 BATCHNORM_MOMENTUM = 0.9
 
 
-def build_model(config: TrainConfig, steps_per_epoch: int = 1, policy: str = "float32") -> keras.Sequential:
+def build_model(
+    config: TrainConfig, steps_per_epoch: int = 1, policy: str = "float32", batchnorm: type = layers.BatchNormalization
+) -> keras.Sequential:
     """Build and compile the architecture named by `config.arch` (Adam, sparse cross-entropy).
 
-    `policy` is the Keras dtype policy of its layers ("mixed_bfloat16" to train faster, core/precision.py).
+    `policy` is the Keras dtype policy of its layers ("mixed_bfloat16" to train faster, core/precision.py);
+    `batchnorm` the class of its BatchNorm layers (training passes the fused one, core/fused_batchnorm.py).
     """
     builders = {
         "mlp": build_mlp,
         "cnn": build_cnn,
-        "fast_cnn": build_fast_cnn,
-        "deep_cnn": build_deep_cnn,
-        "draw_cnn": build_deep_cnn,  # the same network; its training data differ (core/augmentation.py)
+        "fast_cnn": partial(build_fast_cnn, batchnorm=batchnorm),
+        "deep_cnn": partial(build_deep_cnn, batchnorm=batchnorm),
+        "draw_cnn": partial(build_deep_cnn, batchnorm=batchnorm),  # the same network; its training data differ
     }
     model = builders[config.arch](config)
     if policy != "float32":
@@ -93,7 +98,7 @@ def build_cnn(config: TrainConfig) -> keras.Sequential:
     return model
 
 
-def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
+def build_fast_cnn(config: TrainConfig, batchnorm: type = layers.BatchNormalization) -> keras.Sequential:
     """Speed recipe: per width, Conv3×3 → MaxPool → BatchNorm → ReLU; then one Dense softmax.
 
     Pooling before BatchNorm and ReLU gives the same function class (both are monotonic per
@@ -113,7 +118,7 @@ def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
             )
         )
         model.add(layers.MaxPooling2D(2, name=f"pool_{index}"))
-        model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"conv_{index}_bn"))
+        model.add(batchnorm(momentum=BATCHNORM_MOMENTUM, name=f"conv_{index}_bn"))
         model.add(_activation_layer(activations[index - 1], f"conv_{index}"))
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
@@ -122,21 +127,22 @@ def build_fast_cnn(config: TrainConfig) -> keras.Sequential:
     return model
 
 
-def build_deep_cnn(config: TrainConfig) -> keras.Sequential:
+def build_deep_cnn(config: TrainConfig, batchnorm: type = layers.BatchNormalization) -> keras.Sequential:
     """Accuracy recipe (after the best-known single-CNN MNIST recipe): two blocks of
     Conv3 → Conv3 → strided Conv5 with BatchNorm and dropout, a Conv4 head, Dense softmax."""
     widths = config.filters or (32, 64, 128)
+    conv_bn_act = partial(_conv_bn_act, batchnorm=batchnorm)
     model = keras.Sequential(name=config.arch)
     model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
     model.add(layers.Reshape((28, 28, 1), name="add_channel"))
     activations = iter(config.activations())
     for block, width in enumerate(widths[:-1], start=1):
-        _conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}a")
-        _conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}b")
-        _conv_bn_act(model, config, width, 5, next(activations), name=f"conv_{block}c", strides=2, padding="same")
+        conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}a")
+        conv_bn_act(model, config, width, 3, next(activations), name=f"conv_{block}b")
+        conv_bn_act(model, config, width, 5, next(activations), name=f"conv_{block}c", strides=2, padding="same")
         if config.dropout > 0:
             model.add(layers.Dropout(config.dropout, name=f"dropout_{block}"))
-    _conv_bn_act(model, config, widths[-1], 4, next(activations), name="conv_head")
+    conv_bn_act(model, config, widths[-1], 4, next(activations), name="conv_head")
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout_head"))
@@ -144,7 +150,9 @@ def build_deep_cnn(config: TrainConfig) -> keras.Sequential:
     return model
 
 
-def _conv_bn_act(model, config, width, size, activation, name, strides=1, padding="valid"):
+def _conv_bn_act(
+    model, config, width, size, activation, name, strides=1, padding="valid", batchnorm=layers.BatchNormalization
+):
     """Convolution without bias, BatchNorm (fast-adapting statistics), the activation (ReLU by default)."""
     model.add(
         layers.Conv2D(
@@ -157,7 +165,7 @@ def _conv_bn_act(model, config, width, size, activation, name, strides=1, paddin
             name=name,
         )
     )
-    model.add(layers.BatchNormalization(momentum=BATCHNORM_MOMENTUM, name=f"{name}_bn"))
+    model.add(batchnorm(momentum=BATCHNORM_MOMENTUM, name=f"{name}_bn"))
     model.add(_activation_layer(activation, name))
 
 

@@ -17,6 +17,7 @@ from core.batchnorm import BatchNormRecalibration
 from core.config import HANDWRITING_AUGMENTED, TrainConfig
 from core.data import MnistData, normalize, split_validation
 from core.errors import TrainingDivergedError
+from core.fused_batchnorm import FusedBatchNormalization
 from core.models import build_model
 from core.precision import training_precision
 
@@ -162,7 +163,7 @@ def train(
     policy = training_precision(config.precision)
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.seed)
-        model = build_model(config, steps_per_epoch=batches, policy=policy)
+        model = build_model(config, steps_per_epoch=batches, policy=policy, batchnorm=FusedBatchNormalization)
     create_training_variables(model, x_train[:1], y_train[:1])
     train_batches = make_dataset(x_train, y_train, config)
     progress = ProgressCallback(config.epochs, batches, listener, cancel_event)
@@ -190,7 +191,7 @@ def train(
     best_epoch = best_epoch_of(progress.history, config.early_stopping_monitor)
     stopped_epoch = len(progress.history)
     return TrainResult(
-        model=model if policy == "float32" else float32_copy(model, config, batches),
+        model=float32_copy(model, config, batches),
         precision=policy,
         history=progress.history,
         seconds=seconds,
@@ -216,7 +217,10 @@ def create_training_variables(model: keras.Model, images: np.ndarray, labels: np
 
 
 def float32_copy(model: keras.Sequential, config: TrainConfig, steps_per_epoch: int) -> keras.Sequential:
-    """The same network in float32 with `model`'s weights (a mixed-precision model's weights are float32 already)."""
+    """The same network with `model`'s weights, in float32 and Keras' own layers, as every reader and saved file has it.
+
+    A mixed-precision model's weights are float32 already; the fused BatchNorm keeps Keras' variables.
+    """
     with _BUILD_LOCK:
         copy = build_model(config, steps_per_epoch=steps_per_epoch)
     copy.set_weights(model.get_weights())
