@@ -41,6 +41,9 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
 
     def _fusable(self, inputs, training, mask) -> bool:
         """The fused kernel covers training on 4-D channels-last batches, without renorm or a mask."""
-        return bool(training and self.trainable) and len(inputs.shape) == 4 and self.axis in (-1, 3) and not (
-            self.renorm or mask is not None
+        return (
+            bool(training and self.trainable)
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and not (self.renorm or mask is not None)
         )
