@@ -24,6 +24,7 @@ from benchmarks.report_sections import REPORT, write_section
 from benchmarks.run import cpu_description, load_description, table_header
 from core.config import TrainConfig
 from core.data import MnistData, load_mnist, normalize
+from core.fused_batchnorm import FusedBatchNormalization
 from core.models import build_model
 from core.precision import training_precision
 from core.training import DivergenceGuard, ProgressCallback, make_dataset
@@ -33,8 +34,12 @@ IMAGES = 6_144  # a multiple of every batch size below
 ROUNDS = 4
 
 
-def recipe(policy: str = "float32", **changes) -> Callable[[], keras.Model]:
-    return lambda: build_model(TrainConfig.for_arch("fast_cnn").with_changes(**changes), policy=policy)
+def recipe(
+    policy: str = "float32", arch: str = "fast_cnn", batchnorm: type = FusedBatchNormalization, **changes
+) -> Callable[[], keras.Model]:
+    """The architecture as train() builds it: the fused BatchNorm unless told otherwise."""
+    config = TrainConfig.for_arch(arch).with_changes(**changes)
+    return lambda: build_model(config, policy=policy, batchnorm=batchnorm)
 
 
 def fast_cnn_variant(batchnorm: str = "after_pool", first_stride: bool = False) -> Callable[[], keras.Model]:
@@ -47,13 +52,13 @@ def fast_cnn_variant(batchnorm: str = "after_pool", first_stride: bool = False) 
             strided = first_stride and index == 0
             model.add(layers.Conv2D(width, 4 if strided else 3, strides=2 if strided else 1, padding="same"))
             if batchnorm == "before_pool":
-                model.add(layers.BatchNormalization())
+                model.add(FusedBatchNormalization())
                 model.add(layers.ReLU())
                 model.add(layers.MaxPooling2D(2))
                 continue
             model.add(layers.MaxPooling2D(2))
             if batchnorm == "after_pool":
-                model.add(layers.BatchNormalization())
+                model.add(FusedBatchNormalization())
             model.add(layers.ReLU())
         model.add(layers.Flatten())
         model.add(layers.Dense(10, activation="softmax"))
@@ -71,6 +76,16 @@ VARIANTS = {
         128,
         False,
     ),
+    "fast_cnn in bfloat16 with Keras' own BatchNormalization (not fused)": (
+        recipe("mixed_bfloat16", batchnorm=layers.BatchNormalization),
+        128,
+        False,
+    ),
+    "fast_cnn with Keras' own BatchNormalization (not fused)": (
+        recipe(batchnorm=layers.BatchNormalization),
+        128,
+        False,
+    ),
     "fast_cnn in bfloat16, batch 256": (recipe("mixed_bfloat16"), 256, False),
     "fast_cnn, widths 16/32/64": (recipe(filters=(16, 32, 64)), 128, False),
     "fast_cnn, batch 256": (recipe(), 256, False),
@@ -79,6 +94,12 @@ VARIANTS = {
     "fast_cnn without BatchNorm": (fast_cnn_variant("none"), 128, False),
     "fast_cnn with XLA (jit_compile)": (recipe(), 128, True),
     "stride-2 4×4 first convolution, widths 32/64": (fast_cnn_variant(first_stride=True), 128, False),
+    "deep_cnn in bfloat16 (the accuracy recipe)": (recipe("mixed_bfloat16", arch="deep_cnn"), 128, False),
+    "deep_cnn in bfloat16 with Keras' own BatchNormalization (not fused)": (
+        recipe("mixed_bfloat16", arch="deep_cnn", batchnorm=layers.BatchNormalization),
+        128,
+        False,
+    ),
 }
 
 
@@ -113,7 +134,9 @@ def keras_fit(data: MnistData, callbacks: bool) -> Callable[[], None]:
     images, labels = data.x_train[:IMAGES], data.y_train[:IMAGES]
     keras.utils.set_random_seed(0)
     policy = training_precision(config.precision)
-    model = build_model(config, steps_per_epoch=IMAGES // config.batch_size, policy=policy)
+    model = build_model(
+        config, steps_per_epoch=IMAGES // config.batch_size, policy=policy, batchnorm=FusedBatchNormalization
+    )
     dataset = make_dataset(images, labels, config)
     batches = IMAGES // config.batch_size
 
