@@ -5,7 +5,8 @@
 Training the runs takes hours on two cores, so this scores runs already trained (`python -m core train ...`);
 it never trains. Every run given is in the ensemble: none is picked by its test score. Each run chose its own
 epoch on its own validation split; the runs' splits differ (they follow the seed), so the ensemble is not
-selected on validation data either. Measures, never asserts; rewrites its own section of docs/benchmarks.md.
+selected on validation data either. Each run is also scored with test-time rotations (core/test_time_augmentation.py,
+angles chosen on the runs' validation splits). Measures, never asserts; rewrites its own section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from benchmarks.report_sections import REPORT, write_section
 from core.analysis.evaluation import predict_probabilities
 from core.data import MnistData, load_mnist
 from core.runs import RunInfo, RunStore
+from core.test_time_augmentation import ROTATION_ANGLES, predict_with_rotations
 
 SECTION_HEADING = "## 14. Accuracy at the top: single runs and their ensemble"
 MIN_SEEDS = 3  # a recipe's accuracy is its mean over at least this many seeds
@@ -29,18 +31,33 @@ class ScoredRun:
     run: RunInfo
     accuracy: float
     errors: int
+    rotated_accuracy: float | None = None  # with test-time rotations
 
 
-def score(store: RunStore, run_ids: list[str], data: MnistData) -> tuple[list[ScoredRun], float]:
-    """Each run's test accuracy, and that of the mean of all their probabilities."""
-    probabilities, scored = [], []
+@dataclass(frozen=True)
+class EnsembleScore:
+    accuracy: float
+    rotated_accuracy: float | None = None
+
+
+def score(store: RunStore, run_ids: list[str], data: MnistData) -> tuple[list[ScoredRun], EnsembleScore]:
+    """Each run's test accuracy, plain and with test-time rotations, and those of the mean of their probabilities."""
+    plain, rotated, scored = [], [], []
     for run_id in run_ids:
-        predicted = predict_probabilities(store.load_model(run_id), data.x_test)
-        probabilities.append(predicted)
-        right = predicted.argmax(axis=1) == data.y_test
-        scored.append(ScoredRun(store.get(run_id), float(right.mean()), int((~right).sum())))
-    ensemble = np.mean(probabilities, axis=0).argmax(axis=1) == data.y_test
-    return scored, float(ensemble.mean())
+        model = store.load_model(run_id)
+        plain.append(predict_probabilities(model, data.x_test))
+        rotated.append(predict_with_rotations(model, data.x_test))
+        right = plain[-1].argmax(axis=1) == data.y_test
+        scored.append(
+            ScoredRun(store.get(run_id), float(right.mean()), int((~right).sum()), accuracy(rotated[-1], data.y_test))
+        )
+    return scored, EnsembleScore(
+        accuracy(np.mean(plain, axis=0), data.y_test), accuracy(np.mean(rotated, axis=0), data.y_test)
+    )
+
+
+def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(probabilities.argmax(axis=1) == labels))
 
 
 def recipe(run: RunInfo) -> str:
@@ -67,24 +84,30 @@ def best_recipe(scored: list[ScoredRun], seeds: int = MIN_SEEDS) -> tuple[str, l
     return name, candidates[name]
 
 
-def section_lines(scored: list[ScoredRun], ensemble_accuracy: float, machine: str) -> list[str]:
+def section_lines(scored: list[ScoredRun], ensemble: EnsembleScore, machine: str) -> list[str]:
+    angles = "/".join(f"{angle:+g}°" for angle in ROTATION_ANGLES)
     lines = [
         f"{SECTION_HEADING}\n",
         f"Saved runs scored on the 10,000 official test digits (`python -m benchmarks.accuracy`); {machine}. "
         "Every run given is in the ensemble (mean of the probabilities), none picked by its test score. "
-        "Training seconds are the runs' own, on this host, with whatever else shared its two cores.\n",
-        "| run | recipe | seed | trained in | training s | validation accuracy | test accuracy | test errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "Training seconds are the runs' own, on this host, with whatever else shared its two cores. "
+        f"*With rotations*: the mean of the probabilities for each digit as it is and turned {angles} "
+        "(test-time augmentation, angles chosen on the runs' validation splits).\n",
+        "| run | recipe | seed | trained in | training s | validation accuracy | test accuracy | test errors "
+        "| test accuracy with rotations |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in scored:
         record = run.run.record
         validation = f"{record.validation_accuracy:.2%}" if record.validation_accuracy is not None else "—"
         lines.append(
             f"| `{run.run.run_id}` | {recipe(run.run)} | {run.run.config.seed} | {record.training_precision} "
-            f"| {record.training_seconds:,.0f} | {validation} | {run.accuracy:.2%} | {run.errors} |"
+            f"| {record.training_seconds:,.0f} | {validation} | {run.accuracy:.2%} | {run.errors} "
+            f"| {percent(run.rotated_accuracy)} |"
         )
     lines.append("")
-    if chosen := best_recipe(scored):
+    chosen = best_recipe(scored)
+    if chosen:
         name, runs = chosen
         singles = [run.accuracy for run in runs]
         lines.append(
@@ -95,10 +118,25 @@ def section_lines(scored: list[ScoredRun], ensemble_accuracy: float, machine: st
     else:
         lines.append(f"No recipe has {MIN_SEEDS} seeds here: no single-model mean.  ")
     lines.append(
-        f"**Ensemble of all {len(scored)} runs: {ensemble_accuracy:.2%}** "
-        f"({round((1 - ensemble_accuracy) * 10_000)} errors)"
+        f"**Ensemble of all {len(scored)} runs: {ensemble.accuracy:.2%}** ({errors(ensemble.accuracy)} errors)  "
     )
+    if ensemble.rotated_accuracy is not None:
+        rotated_single = ""
+        if chosen and all(run.rotated_accuracy is not None for run in chosen[1]):
+            rotated_single = f"that recipe's mean {np.mean([run.rotated_accuracy for run in chosen[1]]):.2%}, "
+        lines.append(
+            f"With rotations: {rotated_single}the ensemble {ensemble.rotated_accuracy:.2%} "
+            f"({errors(ensemble.rotated_accuracy)} errors)"
+        )
     return lines
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2%}"
+
+
+def errors(accuracy_on_test: float, images: int = 10_000) -> int:
+    return round((1 - accuracy_on_test) * images)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", required=True, help="the run store holding the runs")
     parser.add_argument("run_ids", nargs="+", help="runs to score, all of them in the ensemble")
     args = parser.parse_args(argv)
-    scored, ensemble_accuracy = score(RunStore(args.runs_dir), args.run_ids, load_mnist())
-    lines = section_lines(scored, ensemble_accuracy, machine_description())
+    scored, ensemble = score(RunStore(args.runs_dir), args.run_ids, load_mnist())
+    lines = section_lines(scored, ensemble, machine_description())
     print(*lines, sep="\n")
     write_section(REPORT, SECTION_HEADING, lines)
     print(f"\nwritten to {REPORT}")

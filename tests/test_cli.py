@@ -16,6 +16,7 @@ from core.cli import COMMANDS, main
 from core.config import TrainConfig
 from core.experiment import run_experiment
 from core.runs import RunStore
+from core.test_time_augmentation import predict_with_rotations
 from tests.test_idx import write_mnist_folder
 
 # `python -m core --help`, then whether TensorFlow was imported on the way.
@@ -137,6 +138,29 @@ def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small
         assert f"{run_id}: test accuracy {accuracy:.4f}" in out
     ensemble_accuracy = np.mean((probabilities[0] + probabilities[1]).argmax(axis=1) == sample_data.y_test)
     assert f"ensemble of 2: test accuracy {ensemble_accuracy:.4f}" in out
+
+
+def test_evaluate_cli_scores_with_test_time_rotations_when_asked(tmp_path, capsys, small_data, sample_data):
+    store = RunStore(tmp_path)
+    run_ids = [
+        run_experiment(
+            TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), seed=seed), small_data, store
+        ).run.run_id
+        for seed in (1, 2)
+    ]
+
+    code = main(["evaluate", *run_ids, "--rotations", "--source", "sample", "--runs-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    rotated = [predict_with_rotations(store.load_model(run_id), sample_data.x_test) for run_id in run_ids]
+    for run_id, member in zip(run_ids, rotated, strict=True):
+        assert (
+            f"{run_id} with rotations: test accuracy {np.mean(member.argmax(axis=1) == sample_data.y_test):.4f}" in out
+        )
+    together = np.mean((rotated[0] + rotated[1]).argmax(axis=1) == sample_data.y_test)
+    assert f"ensemble of 2 with rotations: test accuracy {together:.4f}" in out
+    assert out.count("with rotations") == 3
 
 
 def test_evaluate_cli_reports_an_unknown_run_in_one_line(tmp_path, capsys):

@@ -1,6 +1,6 @@
 """The time-to-99 benchmark reports each recipe's median run, so one slow run on a shared host does not decide."""
 
-from benchmarks.run import median_run, time_to_99_row
+from benchmarks.run import float32_speed_up_line, median_run, time_to_99_row
 
 
 def run(seconds):
@@ -27,3 +27,9 @@ def test_a_run_that_never_reached_99_counts_as_the_slowest():
 def test_the_row_lists_every_run():
     row = time_to_99_row("fast", run(7.6), [run(9.4), run(7.1), run(7.6)])
     assert row.endswith("| 7.6 | 9.4, 7.1, 7.6 |")
+
+
+def test_the_float32_line_gives_the_ratio_where_bfloat16_is_not_native():
+    line = float32_speed_up_line(run(8.0), run(96.0))
+    assert "12.0×" in line and "8.0 s" in line
+    assert "Speed-up to 99 %" not in line  # the goals table reads the speed recipe's line only

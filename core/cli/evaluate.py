@@ -2,6 +2,7 @@
 
 python -m core evaluate RUN_ID [RUN_ID ...]
 python -m core evaluate path/to/model.keras [RUN_ID ...]
+python -m core evaluate RUN_ID [RUN_ID ...] --rotations   # also with test-time rotations
 
 An argument ending in .keras is a model trained elsewhere: it is adapted to 28×28 images in [0, 1]
 and 10 probabilities (core.adapters), and what the adapter does is printed before the scores.
@@ -21,6 +22,7 @@ from core.data import load_mnist
 from core.ensemble import build_ensemble
 from core.errors import ModelFileError
 from core.runs import RunStore
+from core.test_time_augmentation import ROTATION_ANGLES, predict_with_rotations
 
 MODEL_FILE_SUFFIX = ".keras"
 AUTO = "auto"
@@ -38,6 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[AUTO, *(f"{scale:g}" for scale in PIXEL_SCALES)],
         default=AUTO,
         help="pixels the model files were trained on: 0–1 or 0–255 (default: measured on test images)",
+    )
+    parser.add_argument(
+        "--rotations",
+        action="store_true",
+        help="also score each with test-time rotations: the mean of its readings of each digit as it is and turned "
+        + " and ".join(f"{angle:+g}°" for angle in ROTATION_ANGLES),
     )
     add_data_and_store_options(parser)
 
@@ -62,11 +70,13 @@ def run(args: argparse.Namespace) -> int:
             models.append((item, adapted.model))
         else:
             models.append((item, store.load_model(item)))
+    if len(models) > 1:
+        models.append((f"ensemble of {len(models)}", build_ensemble([model for _, model in models])))
     for label, model in models:
         print(format_line(label, evaluate(model, data.x_test, data.y_test)))
-    if len(models) > 1:
-        ensemble = build_ensemble([model for _, model in models])
-        print(format_line(f"ensemble of {len(models)}", evaluate(ensemble, data.x_test, data.y_test)))
+        if args.rotations:
+            rotated = Evaluation(data.y_test, predict_with_rotations(model, data.x_test))
+            print(format_line(f"{label} with rotations", rotated))
     return 0
 
 
