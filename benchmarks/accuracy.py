@@ -46,7 +46,7 @@ def score(store: RunStore, run_ids: list[str], data: MnistData) -> tuple[list[Sc
     for run_id in run_ids:
         model = store.load_model(run_id)
         plain.append(predict_probabilities(model, data.x_test))
-        rotated.append(predict_with_rotations(model, data.x_test))
+        rotated.append(predict_with_rotations(model, data.x_test, as_they_are=plain[-1]))
         right = plain[-1].argmax(axis=1) == data.y_test
         scored.append(
             ScoredRun(store.get(run_id), float(right.mean()), int((~right).sum()), accuracy(rotated[-1], data.y_test))

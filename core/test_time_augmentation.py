@@ -25,9 +25,15 @@ def rotated(images: np.ndarray, angle: float) -> np.ndarray:
 
 
 def predict_with_rotations(
-    model: keras.Model, images: np.ndarray, angles: tuple[float, ...] = ROTATION_ANGLES
+    model: keras.Model,
+    images: np.ndarray,
+    angles: tuple[float, ...] = ROTATION_ANGLES,
+    as_they_are: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Class probabilities averaged over the images as they are and rotated by each of `angles`."""
-    readings = [predict_probabilities(model, images)]
+    """Class probabilities averaged over the images as they are and rotated by each of `angles`.
+
+    `as_they_are`: the model's probabilities for the images unrotated, when the caller has them already.
+    """
+    readings = [predict_probabilities(model, images) if as_they_are is None else as_they_are]
     readings += [predict_probabilities(model, rotated(images, angle)) for angle in angles]
     return np.mean(readings, axis=0)

@@ -56,3 +56,15 @@ def test_the_reading_is_the_mean_over_the_digit_and_each_rotation(model, sample_
 def test_without_angles_it_is_the_plain_reading(model, sample_data):
     digits = sample_data.x_test[:8]
     np.testing.assert_allclose(predict_with_rotations(model, digits, angles=()), predict_probabilities(model, digits))
+
+
+def test_a_reading_already_made_is_used_as_it_is(model, sample_data):
+    digits = sample_data.x_test[:8]
+    as_they_are = predict_probabilities(model, digits)
+    np.testing.assert_allclose(
+        predict_with_rotations(model, digits, as_they_are=as_they_are), predict_with_rotations(model, digits), atol=1e-6
+    )
+    uniform = np.full_like(as_they_are, 0.1)
+    assert not np.allclose(
+        predict_with_rotations(model, digits, as_they_are=uniform), predict_with_rotations(model, digits)
+    )
