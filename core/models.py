@@ -31,6 +31,7 @@ def build_model(
         "fast_cnn": partial(build_fast_cnn, batchnorm=batchnorm),
         "deep_cnn": partial(build_deep_cnn, batchnorm=batchnorm),
         "draw_cnn": partial(build_deep_cnn, batchnorm=batchnorm),  # the same network; its training data differ
+        "kernel_cnn": partial(build_kernel_cnn, batchnorm=batchnorm),
     }
     model = builders[config.arch](config)
     if policy != "float32":
@@ -146,6 +147,23 @@ def build_deep_cnn(config: TrainConfig, batchnorm: type = layers.BatchNormalizat
     model.add(layers.Flatten(name="flatten"))
     if config.dropout > 0:
         model.add(layers.Dropout(config.dropout, name="dropout_head"))
+    model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
+    return model
+
+
+def build_kernel_cnn(config: TrainConfig, batchnorm: type = layers.BatchNormalization) -> keras.Sequential:
+    """Ensemble member (after An et al. 2020): valid convolutions of `config.kernel_size`, no pooling,
+    each Conv → BatchNorm → ReLU; then Flatten, dropout if any, Dense softmax."""
+    conv_bn_act = partial(_conv_bn_act, batchnorm=batchnorm)
+    model = keras.Sequential(name="kernel_cnn")
+    model.add(keras.Input(shape=INPUT_SHAPE, name="image"))
+    model.add(layers.Reshape((28, 28, 1), name="add_channel"))
+    activations = iter(config.activations())
+    for index, width in enumerate(config.filters, start=1):
+        conv_bn_act(model, config, width, config.kernel_size, next(activations), name=f"conv_{index}")
+    model.add(layers.Flatten(name="flatten"))
+    if config.dropout > 0:
+        model.add(layers.Dropout(config.dropout, name="dropout"))
     model.add(layers.Dense(NUM_CLASSES, activation="softmax", name="output"))
     return model
 

@@ -38,7 +38,7 @@ from optuna.storages import BaseStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from core.analysis.evaluation import evaluate
-from core.config import ARCHITECTURE_DEFAULTS, TrainConfig
+from core.config import ARCHITECTURE_DEFAULTS, KERNEL_CNN_FILTERS, TrainConfig
 from core.data import MnistData
 from core.errors import ConfigError, TrainingDivergedError
 from core.experiment import fit_on_validation, make_record
@@ -112,8 +112,8 @@ def suggest_config(
     train_limit: int | None,
     grid: dict[str, list] | None = None,
 ) -> TrainConfig:
-    """The search space: architecture, activation, widths, learning rate and schedule, batch size,
-    dropout, L2, augmentation.
+    """The search space: architecture, activation, widths (and kernel_cnn's kernel size), learning rate and
+    schedule, batch size, dropout, L2, augmentation.
 
     With `grid`, only its settings are suggested (from its values); the rest are the architecture's defaults.
     """
@@ -140,6 +140,9 @@ def suggest_config(
     else:
         scale = trial.suggest_categorical("width_scale", list(WIDTH_SCALES))
         base = ARCHITECTURE_DEFAULTS[arch]["filters"]
+        if arch == "kernel_cnn":
+            overrides["kernel_size"] = trial.suggest_categorical("kernel_size", sorted(KERNEL_CNN_FILTERS))
+            base = KERNEL_CNN_FILTERS[overrides["kernel_size"]]
         overrides["filters"] = tuple(max(MIN_FILTERS, round(width * scale)) for width in base)
     return TrainConfig.for_arch(arch, **overrides)
 

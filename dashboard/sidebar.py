@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.config import ACTIVATIONS, ARCHITECTURE_DEFAULTS, EARLY_STOPPING_MONITORS, TrainConfig
+from core.config import (
+    ACTIVATIONS,
+    ARCHITECTURE_DEFAULTS,
+    EARLY_STOPPING_MONITORS,
+    KERNEL_CNN_FILTERS,
+    TrainConfig,
+)
 from core.errors import ModelFileError, RunStoreError
 from core.jobs import JobStatus
 from dashboard import charts, model_link, run_manager, state
@@ -83,6 +89,16 @@ def render_training_form() -> None:
         with st.form("train_form", border=False):
             # Keys carry the architecture, so its defaults apply when the architecture changes.
             epochs = st.number_input("Epochs", 1, 100, defaults.epochs, key=f"epochs_{arch}")
+            kernel_size = None
+            if arch == "kernel_cnn":
+                kernel_size = st.select_slider(
+                    "Kernel size",
+                    sorted(KERNEL_CNN_FILTERS),
+                    defaults.kernel_size,
+                    key="train_kernel_size",
+                    help="Every convolution's size; each picks its own widths. Members of different sizes "
+                    "make a more diverse ensemble.",
+                )
             batch_size = st.select_slider(
                 "Batch size", [16, 32, 64, 128, 256, 512], defaults.batch_size, key=f"batch_{arch}"
             )
@@ -119,6 +135,7 @@ def render_training_form() -> None:
             config = TrainConfig.for_arch(
                 arch,
                 epochs=int(epochs),
+                kernel_size=kernel_size,
                 batch_size=int(batch_size),
                 learning_rate=float(learning_rate),
                 dropout=float(dropout),

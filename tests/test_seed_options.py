@@ -37,7 +37,7 @@ def hidden_activations(model) -> list[str]:
 
 
 def test_one_activation_applies_to_every_hidden_layer_of_each_architecture():
-    expected = {"mlp": 2, "cnn": 3, "fast_cnn": 3, "deep_cnn": 7, "draw_cnn": 7}
+    expected = {"mlp": 2, "cnn": 3, "fast_cnn": 3, "deep_cnn": 7, "draw_cnn": 7, "kernel_cnn": 5}
     for arch, count in expected.items():
         extra = {"hidden_units": (32, 16)} if arch == "mlp" else {"hidden_units": (16,)} if arch == "cnn" else {}
         config = TrainConfig.for_arch(arch, activation=("tanh",), **extra)

@@ -1,5 +1,6 @@
 """The time-to-99 benchmark reports each recipe's median run, so one slow run on a shared host does not decide."""
 
+from benchmarks import run as benchmark
 from benchmarks.run import float32_speed_up_line, median_run, time_to_99_row
 
 
@@ -33,3 +34,15 @@ def test_the_float32_line_gives_the_ratio_where_bfloat16_is_not_native():
     line = float32_speed_up_line(run(8.0), run(96.0))
     assert "12.0×" in line and "8.0 s" in line
     assert "Speed-up to 99 %" not in line  # the goals table reads the speed recipe's line only
+
+
+def test_only_replaces_the_sections_asked_for_and_keeps_the_others(tmp_path, monkeypatch):
+    report = tmp_path / "benchmarks.md"
+    report.write_text("# Benchmarks\n\n## 2. Training throughput\n\nold throughput\n\n## 3. Prediction latency\n\nold\n")
+    monkeypatch.setattr(benchmark, "REPORT", report)
+    monkeypatch.setattr(benchmark, "load_mnist", lambda: None)
+    fresh = {"latency": (benchmark.LATENCY_HEADING, lambda data: iter([f"\n{benchmark.LATENCY_HEADING}\n", "new latency"]))}
+    monkeypatch.setattr(benchmark, "SECTIONS", {**benchmark.SECTIONS, **fresh})
+    assert benchmark.main(["--only", "latency"]) == 0
+    text = report.read_text()
+    assert "new latency" in text and "old throughput" in text and "\nold\n" not in text

@@ -25,6 +25,7 @@ from core.training import ProgressEvent
 CONFIG_OPTIONS = (
     "hidden_units",
     "filters",
+    "kernel_size",
     "schedule",
     "dropout",
     "l2",
@@ -47,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", choices=list(ARCHITECTURE_DEFAULTS), default="mlp")
     parser.add_argument("--hidden-units", type=int_list, help="comma-separated, e.g. 256,128")
     parser.add_argument("--filters", type=int_list, help="convolution widths, e.g. 16,32,64")
+    parser.add_argument(
+        "--kernel-size", type=int, help="kernel_cnn's kernel size (3, 5 or 7 pick matching widths; default 5)"
+    )
     parser.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule")
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--l2", type=float)
