@@ -64,6 +64,8 @@ def recipe(run: RunInfo) -> str:
     """What a run was trained with, seed aside: runs with the same recipe differ only by their seed."""
     config = run.config
     parts = [config.arch, f"{config.epochs} epochs"]
+    if config.kernel_size:
+        parts.append(f"kernel {config.kernel_size}×{config.kernel_size}")
     if config.filters:
         parts.append("widths " + "/".join(str(width) for width in config.filters))
     if config.activation != ("relu",):

@@ -7,8 +7,10 @@ from benchmarks.goals import goal_lines
 from core.config import TrainConfig
 
 
-def scored(seed: int, validation: float, test: float, rotated: float | None = None, **changes) -> ScoredRun:
-    config = TrainConfig.for_arch("deep_cnn", seed=seed, **changes)
+def scored(
+    seed: int, validation: float, test: float, rotated: float | None = None, arch: str = "deep_cnn", **changes
+) -> ScoredRun:
+    config = TrainConfig.for_arch(arch, seed=seed, **changes)
     record = SimpleNamespace(validation_accuracy=validation, training_precision="float32", training_seconds=60.0)
     run = SimpleNamespace(run_id=f"run-{seed}", config=config, record=record)
     return ScoredRun(run, test, round((1 - test) * 10_000), rotated)
@@ -17,6 +19,12 @@ def scored(seed: int, validation: float, test: float, rotated: float | None = No
 def test_runs_differing_only_by_seed_share_a_recipe():
     assert recipe(scored(0, 0.99, 0.99).run) == recipe(scored(1, 0.99, 0.99).run)
     assert recipe(scored(0, 0.99, 0.99).run) != recipe(scored(0, 0.99, 0.99, dropout=0.3).run)
+
+
+def test_kernel_cnns_of_different_kernel_sizes_are_different_recipes():
+    five, seven = (scored(0, 0.99, 0.99, arch="kernel_cnn", kernel_size=size, filters=(8, 8)).run for size in (5, 7))
+    assert "kernel 5×5" in recipe(five) and "kernel 7×7" in recipe(seven)
+    assert "kernel" not in recipe(scored(0, 0.99, 0.99).run)
 
 
 def test_the_recipe_is_chosen_by_validation_accuracy_not_by_test_accuracy():

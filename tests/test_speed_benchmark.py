@@ -38,10 +38,14 @@ def test_the_float32_line_gives_the_ratio_where_bfloat16_is_not_native():
 
 def test_only_replaces_the_sections_asked_for_and_keeps_the_others(tmp_path, monkeypatch):
     report = tmp_path / "benchmarks.md"
-    report.write_text("# Benchmarks\n\n## 2. Training throughput\n\nold throughput\n\n## 3. Prediction latency\n\nold\n")
+    report.write_text(
+        "# Benchmarks\n\n## 2. Training throughput\n\nold throughput\n\n## 3. Prediction latency\n\nold\n"
+    )
     monkeypatch.setattr(benchmark, "REPORT", report)
     monkeypatch.setattr(benchmark, "load_mnist", lambda: None)
-    fresh = {"latency": (benchmark.LATENCY_HEADING, lambda data: iter([f"\n{benchmark.LATENCY_HEADING}\n", "new latency"]))}
+    fresh = {
+        "latency": (benchmark.LATENCY_HEADING, lambda data: iter([f"\n{benchmark.LATENCY_HEADING}\n", "new latency"]))
+    }
     monkeypatch.setattr(benchmark, "SECTIONS", {**benchmark.SECTIONS, **fresh})
     assert benchmark.main(["--only", "latency"]) == 0
     text = report.read_text()
