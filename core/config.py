@@ -49,11 +49,13 @@ ARCHITECTURE_DEFAULTS = {
 # models for MNIST digit recognition"): valid convolutions of one kernel size, no pooling. Members of
 # different kernel sizes see a digit through differently shaped receptive fields, so they err on different
 # images. The widths are narrower than the paper's so an epoch costs about what deep_cnn's wide one does here.
+# Dropout before the Dense layer: without it a 30-epoch 5×5 run overfitted (training accuracy 99.84 %, validation
+# loss lowest at epoch 20 and rising after) and scored 99.47 %.
 ARCHITECTURE_DEFAULTS["kernel_cnn"] = {
     **ARCHITECTURE_DEFAULTS["deep_cnn"],
     "filters": (32, 32, 48, 64, 96),
     "kernel_size": 5,
-    "dropout": 0.0,
+    "dropout": 0.3,
 }
 # The widths kernel_cnn stacks for each kernel size when none are given: each 28×28 digit shrinks
 # by kernel_size - 1 per layer, to 8×8 (3 and 5) or 4×4 (7).
