@@ -100,7 +100,7 @@ def digit_from_canvas(
     the canvas background, is in luminance from that background; untouched pixels (alpha 0)
     are therefore background. Less ink than MIN_CANVAS_INK_PIXELS counts as empty.
     """
-    ink = _canvas_ink(image_data, background_rgb)
+    ink = _canvas_ink(_crop_to_painted(image_data), background_rgb)
     if float(ink.sum()) < MIN_CANVAS_INK_PIXELS:
         return None
     return center_digit(ink)
@@ -216,6 +216,23 @@ def _whole_pixel_offset(centre: float, length: int) -> int:
 
 
 # --- canvas helpers -------------------------------------------------------------------------
+
+
+def _crop_to_painted(image_data: np.ndarray) -> np.ndarray:
+    """The smallest rectangle holding every pixel with alpha > 0 (the rest has no ink).
+
+    A drawing covers a small part of the canvas: computing ink over the crop only keeps the
+    Draw page's per-stroke preprocessing from allocating and freeing megabytes each time.
+    """
+    given = np.asarray(image_data)
+    if given.ndim != 3 or given.shape[2] != 4:
+        return given  # _canvas_ink says what is wrong with it
+    painted = given[..., 3] > 0
+    rows = np.flatnonzero(painted.any(axis=1))
+    if rows.size == 0:
+        return given[:1, :1]
+    columns = np.flatnonzero(painted.any(axis=0))
+    return given[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
 
 
 def _canvas_ink(image_data: np.ndarray, background_rgb: tuple[int, int, int]) -> np.ndarray:

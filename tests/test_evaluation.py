@@ -5,10 +5,12 @@ import weakref
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from core.analysis.evaluation import Evaluation, confusion_cell, evaluate, misclassified, most_confused_pairs
 from core.analysis.inspection import (
     class_preference,
+    compiled_batch_forward,
     compiled_forward,
     first_layer_weights,
     layer_activations,
@@ -118,6 +120,15 @@ def test_single_image_prediction_is_compiled_once_and_follows_weight_changes(sam
     output.set_weights([kernel, bias])
     assert predict_digit(model, sample_data.x_test[0]).argmax() == 3
     assert compiled_forward(model).experimental_get_tracing_count() == 1
+
+
+def test_single_image_pass_is_one_xla_program_and_the_batch_pass_is_not(sample_data):
+    """XLA for one image (the Draw page's latency); the batch pass takes any size, so no XLA there."""
+    model = build_model(TrainConfig.for_arch("cnn"))
+    one_image = tf.constant(sample_data.x_test[:1] / 255, dtype=tf.float32)
+    assert "HloModule" in compiled_forward(model).experimental_get_compiler_ir(one_image)(stage="hlo")
+    with pytest.raises(ValueError, match="jit_compile"):
+        compiled_batch_forward(model).experimental_get_compiler_ir(one_image)
 
 
 def test_compiled_prediction_does_not_keep_the_model_alive(sample_data):

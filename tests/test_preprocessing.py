@@ -159,6 +159,19 @@ def test_canvas_digit_does_not_depend_on_the_array_dtype():
         np.testing.assert_allclose(digit_from_canvas(canvas.astype(dtype)), expected, atol=1e-6)
 
 
+def test_canvas_digit_is_the_digit_of_the_whole_canvas_ink():
+    """Only the painted part of the canvas is read (for speed): what lies outside it has no ink, so the
+    digit equals that of the ink map computed over the whole canvas by its definition."""
+    ink = draw_ink("four", 140, 30, 90)
+    canvas = np.zeros((CANVAS, CANVAS, 4), dtype=np.uint8)
+    canvas[..., 1] = ink
+    canvas[..., 3] = np.where(ink > 0, 200, 0)
+    canvas[250:260, 5:15] = (0, 0, 0, 255)  # painted in the background colour: no ink, but inside the crop
+    luminance = canvas[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114]) / 255
+    whole_canvas_ink = luminance * canvas[..., 3] / 255
+    np.testing.assert_allclose(digit_from_canvas(canvas), center_digit(whole_canvas_ink), atol=1e-5)
+
+
 # --- 2. empty canvas ------------------------------------------------------------------------
 
 
