@@ -1,0 +1,57 @@
+"""The recipes behind section 14 rebuild its runs: the documented ones, each trained once into a store."""
+
+import dataclasses
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+from benchmarks.accuracy import SECTION_HEADING, recipe
+from benchmarks.ensemble_runs import ENSEMBLE_RECIPES, main, recipe_config, runs_by_recipe, train_missing
+from core.runs import RunStore
+
+REPORT = Path(__file__).parent.parent / "docs" / "benchmarks.md"
+SECTION_ROW = re.compile(r"^\| `\d{8}-\d{6}-(?P<name>[^`]+)` \| (?P<recipe>[^|]+) \| (?P<seed>\d+) \|")
+
+
+def section_14_rows() -> list[dict]:
+    section = REPORT.read_text().split(SECTION_HEADING, 1)[1].split("\n## ", 1)[0]
+    return [match.groupdict() for line in section.splitlines() if (match := SECTION_ROW.match(line))]
+
+
+def shrunk(config):
+    """The same recipe on a few hundred images for one epoch."""
+    return dataclasses.replace(config, epochs=1, train_limit=300)
+
+
+def test_every_run_of_section_14_has_its_recipe_and_no_other():
+    rows = section_14_rows()
+    assert sorted(row["name"] for row in rows) == sorted(ENSEMBLE_RECIPES)
+    for row in rows:
+        config = recipe_config(row["name"])
+        assert recipe(SimpleNamespace(config=config)) == row["recipe"].strip()
+        assert config.seed == int(row["seed"])
+
+
+def test_the_recipes_train_in_bfloat16_where_the_cpu_has_it():
+    assert {recipe_config(name).precision for name in ENSEMBLE_RECIPES} == {"auto"}
+
+
+def test_missing_runs_are_trained_once(tmp_path, small_data):
+    store = RunStore(tmp_path)
+    names = ["item2-wide-20ep-s6", "item2-k7-30ep-s21"]
+    first = train_missing(store, small_data, names, adjust=shrunk)
+    assert len(first) == 2
+    assert train_missing(store, small_data, names, adjust=shrunk) == []
+    found = runs_by_recipe(store)
+    assert set(found) == set(names)
+    wide, seven = (store.get(found[name]).config for name in names)
+    assert (wide.filters, wide.seed) == ((48, 96, 160), 6)
+    assert (seven.kernel_size, seven.seed) == (7, 21)
+
+
+def test_ids_lists_the_recipes_runs_for_the_accuracy_benchmark(tmp_path, small_data, capsys):
+    store = RunStore(tmp_path)
+    (run_id,) = train_missing(store, small_data, ["item2-relu-20ep-s4"], adjust=shrunk)
+    capsys.readouterr()
+    assert main(["--runs-dir", str(tmp_path), "--ids"]) == 0
+    assert capsys.readouterr().out.split() == [run_id]
