@@ -201,7 +201,8 @@ def latency_section(data: MnistData) -> Iterator[str]:
     yield f"\n{LATENCY_HEADING}\n"
     yield (
         "Single image from the Draw page's canvas (280×280 RGBA → preprocessing → model), after warm-up. "
-        "The Draw page uses the compiled pass (`predict_digit`: `model(x)` traced and XLA-compiled once as a `tf.function`). "
+        "The Draw page uses the compiled pass (`predict_digit`: `model(x)` traced and XLA-compiled once "
+        "as a `tf.function`). "
         f"{cpu_description()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {load_description()} at the start.\n"
     )
     yield from table_header(
