@@ -69,7 +69,7 @@ def _offline_sample(section: str) -> Figure | None:
 
 
 def _latency(section: str) -> Figure | None:
-    """The worst compiled single-image p95 over the architectures (third column of the latency table)."""
+    """The worst `predict_digit` p95 over the architectures (third column of the latency table)."""
     worst = None
     for row in re.findall(r"^\| (\w+) \| ([\d.]+) \| ([\d.]+) \|", section, flags=re.MULTILINE):
         arch, p95 = row[0], _number(row[2])

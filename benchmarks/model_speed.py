@@ -6,9 +6,10 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from core.analysis.evaluation import evaluate
-from core.analysis.inspection import predict_digit
+from core.analysis.inspection import compiled_forward, predict_digit
 from core.config import TrainConfig
 from core.data import MnistData, normalize
 from core.preprocessing import digit_from_canvas
@@ -65,16 +66,18 @@ def training_throughput(data: MnistData, arch: str, images: int = 12000) -> floa
 
 
 def single_image_latency(model: keras.Model, canvas: np.ndarray, repeats: int = 200) -> dict:
-    """p50/p95 milliseconds of canvas preprocessing + the Draw page's compiled pass, an eager
-    `model(x)`, and `model.predict`."""
+    """p50/p95 milliseconds of canvas preprocessing + the model: the Draw page's pass (`predict_digit`, LiteRT),
+    TensorFlow's XLA-compiled pass it falls back to, an eager `model(x)`, and `model.predict`."""
+    xla = compiled_forward(model)
     paths = {
-        "compiled": lambda digit: predict_digit(model, digit),
+        "predict_digit": lambda digit: predict_digit(model, digit),
+        "xla": lambda digit: np.asarray(xla(tf.constant(digit[None]))),
         "eager": lambda digit: np.asarray(model(digit[None], training=False)),
         "predict": lambda digit: model.predict(digit[None], verbose=0),
     }
     figures = {}
     for name, path in paths.items():
-        for _ in range(10):  # warm-up (and the one trace of the compiled pass)
+        for _ in range(10):  # warm-up (and the one conversion or trace of the compiled passes)
             path(digit_from_canvas(canvas))
         seconds = []
         for _ in range(repeats if name != "predict" else max(20, repeats // 5)):

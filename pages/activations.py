@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.analysis.calibration import apply_temperature
 from core.analysis.inspection import layer_activations, predict_digit
+from core.litert_forward import prepare_litert_forward
 from dashboard import charts, state
 from dashboard.digit_picker import choose_digit
 from dashboard.inline_images import png_data_uri
@@ -15,6 +16,7 @@ RESHAPING_LAYERS = ("Flatten", "Reshape", "Dropout")  # add nothing to look at d
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
+prepare_litert_forward(active.model)  # converted while the page lays out, not at the first digit
 model = state.model_to_inspect(active)
 data, _ = state.load_data()
 

@@ -15,6 +15,7 @@ from core.analysis.calibration import apply_temperature
 from core.analysis.handwriting import draw_recommendation
 from core.analysis.inspection import predict_digit
 from core.errors import ImageInputError
+from core.litert_forward import prepare_litert_forward
 from core.preprocessing import digit_from_canvas, digit_from_upload
 from dashboard import state
 from dashboard.page_registry import heading_of
@@ -29,6 +30,7 @@ JUST_CLEARED_KEY = "canvas_just_cleared"
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
+prepare_litert_forward(active.model)  # converted while the page lays out, not at the first digit
 temperature = state.displayed_temperature(active)  # None: the model's own probabilities
 not_sure_below = state.not_sure_threshold()  # None: always answer
 if temperature is not None or not_sure_below is not None:

@@ -11,6 +11,7 @@ import streamlit as st
 from core.analysis.embedding import PCA_METHOD, TSNE_METHOD, EmbeddingMap
 from core.analysis.inspection import predict_digit
 from core.disputed_labels import DISPUTED_NOTE, disputed_test_indices
+from core.litert_forward import prepare_litert_forward
 from dashboard import digit_picker, embedding_charts, state
 from dashboard.page_registry import PAGES, heading_of
 
@@ -23,6 +24,7 @@ SIZE_KEY = "embedding_size"
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
+prepare_litert_forward(active.model)  # converted while the page lays out, not at the first digit
 state.model_to_inspect(active)  # for an ensemble: a caption saying whose features these are
 data, _ = state.load_data()
 

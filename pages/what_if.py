@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.analysis.inspection import predict_digit
 from core.analysis.perturbations import BY_NAME, COMPOSITION_ORDER, perturb
+from core.litert_forward import prepare_litert_forward
 from dashboard import charts, state
 from dashboard.digit_picker import choose_digit
 from dashboard.inline_images import png_data_uri
@@ -21,6 +22,7 @@ SEED = 0
 
 st.title(heading_of(__file__))
 active = state.require_active_model()
+prepare_litert_forward(active.model)  # converted while the page lays out, not at the first digit
 data, _ = state.load_data()
 
 digit = choose_digit(data, "what_if")

@@ -9,7 +9,7 @@ SPEED = (
     "**Speed-up to 99 %: {ratio}×** (Keras example 80 s / fast recipe 6.5 s)\n"
 )
 LATENCY = (
-    "## 3. Prediction latency\n\n| model | compiled p50 ms | p95 ms | eager |\n| --- | --- | --- | --- |\n"
+    "## 3. Prediction latency\n\n| model | `predict_digit` p50 ms | p95 ms | eager |\n| --- | --- | --- | --- |\n"
     "| mlp | 0.71 | 0.77 | 1.59 |\n| deep_cnn | 1.14 | {worst} | 8.53 |\n"
 )
 ACCURACY = (

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from core.analysis.calibration import apply_temperature
-from core.analysis.inspection import compiled_forward, predict_digit, predict_digits
+from core.analysis.inspection import predict_digit, predict_digits
 from core.cli import main
 from core.cli.serve import chosen_runs
 from core.config import TrainConfig
@@ -321,16 +321,6 @@ def test_serve_help_lists_its_options():
 
 
 # ---- threads, in process -----------------------------------------------------------------------
-
-
-def test_the_compiled_pass_is_traced_once_and_safe_from_many_threads(sample_data):
-    model = build_model(TrainConfig.for_arch("cnn"))
-    images = sample_data.x_test[:64]
-    with ThreadPoolExecutor(max_workers=8) as pool:  # the first calls race to compile
-        together = list(pool.map(lambda image: predict_digit(model, image), images))
-    alone = [predict_digit(model, image) for image in images]
-    np.testing.assert_allclose(together, alone, atol=TOLERANCE)
-    assert compiled_forward(model).experimental_get_tracing_count() == 1
 
 
 def test_the_micro_batcher_answers_each_caller_and_survives_failures(sample_data):
