@@ -29,10 +29,11 @@ from core.cli.serve import chosen_runs
 from core.config import TrainConfig
 from core.errors import ConfigError, RunStoreError
 from core.experiment import run_experiment
+from core.litert_forward import litert_forward
 from core.models import build_model
 from core.preprocessing import digit_from_upload
 from core.runs import RunStore
-from core.serving import MAX_UPLOAD_BYTES, MicroBatcher
+from core.serving import MAX_UPLOAD_BYTES, MicroBatcher, predict_waiting
 from dashboard.server_process import (
     API_HEALTH,
     REPO_ROOT,
@@ -321,6 +322,16 @@ def test_serve_help_lists_its_options():
 
 
 # ---- threads, in process -----------------------------------------------------------------------
+
+
+def test_a_lone_waiting_request_takes_the_one_image_pass_and_several_share_a_batch(sample_data):
+    model = build_model(TrainConfig.for_arch("cnn"))
+    images = sample_data.x_test[:3].astype(np.float32) / 255
+    lone = predict_waiting(model, images[:1])
+    assert lone.shape == (1, 10) and litert_forward(model).calls == 1
+    np.testing.assert_allclose(lone, predict_digits(model, images[:1]), atol=TOLERANCE)
+    np.testing.assert_allclose(predict_waiting(model, images), predict_digits(model, images), atol=TOLERANCE)
+    assert litert_forward(model).calls == 1
 
 
 def test_the_micro_batcher_answers_each_caller_and_survives_failures(sample_data):
