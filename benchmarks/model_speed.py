@@ -12,6 +12,7 @@ from core.analysis.evaluation import evaluate
 from core.analysis.inspection import compiled_forward, predict_digit
 from core.config import TrainConfig
 from core.data import MnistData, normalize
+from core.litert_forward import convert_to_litert
 from core.preprocessing import digit_from_canvas
 from core.training import train
 
@@ -87,6 +88,13 @@ def single_image_latency(model: keras.Model, canvas: np.ndarray, repeats: int = 
         figures[f"{name}_p50_ms"] = float(np.percentile(seconds, 50) * 1000)
         figures[f"{name}_p95_ms"] = float(np.percentile(seconds, 95) * 1000)
     return figures
+
+
+def litert_conversion_seconds(model: keras.Model) -> float:
+    """Seconds to convert the model to its LiteRT program (once per model, in the background as a page opens)."""
+    started = time.perf_counter()
+    convert_to_litert(model)
+    return time.perf_counter() - started
 
 
 def batch_evaluation_seconds(model: keras.Model, data: MnistData) -> float:

@@ -217,12 +217,14 @@ def latency_section(data: MnistData) -> Iterator[str]:
         "`model.predict` p50 ms",
         "p95 ms",
         "test set (10,000) batch s",
+        "LiteRT conversion s",
     )
     canvas = model_speed.canvas_with_a_digit(data)
     for arch in ARCHS:
         model = train(TrainConfig.for_arch(arch, **LATENCY_MODEL), data).model
         latency = model_speed.single_image_latency(model, canvas)
-        yield latency_row(arch, latency, model_speed.batch_evaluation_seconds(model, data))
+        batch_seconds = model_speed.batch_evaluation_seconds(model, data)
+        yield latency_row(arch, latency, batch_seconds, model_speed.litert_conversion_seconds(model))
 
 
 # The sections `--only` can measure alone: (heading in the report, section).
@@ -270,12 +272,13 @@ def float32_speed_up_line(float32: dict, example: dict) -> str:
     )
 
 
-def latency_row(arch: str, latency: dict, batch_seconds: float) -> str:
+def latency_row(arch: str, latency: dict, batch_seconds: float, conversion_seconds: float) -> str:
     return (
         f"| {arch} | {latency['predict_digit_p50_ms']:.2f} | {latency['predict_digit_p95_ms']:.2f} "
         f"| {latency['xla_p50_ms']:.2f} | {latency['xla_p95_ms']:.2f} "
         f"| {latency['eager_p50_ms']:.2f} | {latency['eager_p95_ms']:.2f} "
-        f"| {latency['predict_p50_ms']:.1f} | {latency['predict_p95_ms']:.1f} | {batch_seconds:.2f} |"
+        f"| {latency['predict_p50_ms']:.1f} | {latency['predict_p95_ms']:.1f} "
+        f"| {batch_seconds:.2f} | {conversion_seconds:.2f} |"
     )
 
 

@@ -139,9 +139,9 @@ def class_preference(
 def predict_digit(model: keras.Model, image: np.ndarray) -> np.ndarray:
     """Probabilities for one 28×28 image (uint8, or float already in [0, 1]).
 
-    Runs the model's LiteRT program (core/litert_forward.py): 0.02-0.6 ms here, where `model.predict`
-    costs ~40 ms and an eager `model(x)` several ms for the convnets. A model LiteRT cannot run takes
-    TensorFlow's XLA-compiled pass instead (`compiled_forward`, 0.4-2 ms).
+    Runs the model's LiteRT program (core/litert_forward.py): 0.7-1.9 ms at p95 with the canvas's preprocessing
+    (docs/benchmarks.md, section 3), where `model.predict` costs 60-110 ms and an eager `model(x)` 5-40 ms.
+    A model LiteRT cannot run takes TensorFlow's XLA-compiled pass instead (`compiled_forward`, 1.2-5.1 ms).
     """
     x = as_model_input(image).reshape(1, *INPUT_SHAPE).astype(np.float32, copy=False)
     if (program := litert_forward(model)) is not None:
