@@ -34,13 +34,17 @@ def convert_to_litert(model: keras.Model) -> bytes:
     """The model's inference pass (training=False) on one image, as a LiteRT flatbuffer.
 
     Written out as a SavedModel first, as TensorFlow's converter does for Keras 3 models, but quietly and
-    with a batch of exactly one, so every shape in the program is fixed.
+    with a batch of exactly one, so every shape in the program is fixed. A copy is exported, never the model
+    itself: exporting blanks a model's `predict_function` for a moment, which broke a `model.predict` running
+    beside it in another thread (the Embedding map page's).
     """
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    archive.track(copy)
     archive.add_endpoint(
         "serve",
-        lambda image: model(image, training=False),
+        lambda image: copy(image, training=False),
         input_signature=[tf.TensorSpec((1, *INPUT_SHAPE), tf.float32, name="image")],
     )
     with tempfile.TemporaryDirectory(prefix="litert-") as saved_model:

@@ -86,3 +86,20 @@ def test_the_program_cache_does_not_keep_the_model_alive(sample_data):
     del model
     gc.collect()
     assert model_ref() is None
+
+
+def test_converting_never_exports_the_live_model(sample_data, monkeypatch):
+    """Exporting blanks a model's predict_function for a moment: a page's model.predict beside it failed."""
+    model = build_model(TrainConfig.for_arch("cnn"))
+    exported = []
+    original = model._trackable_children
+    monkeypatch.setattr(
+        model, "_trackable_children", lambda *args, **kwargs: exported.append(1) or original(*args, **kwargs)
+    )
+    program = litert_forward(model)
+    assert program is not None and exported == []
+    np.testing.assert_allclose(
+        program(sample_data.x_test[:1].astype(np.float32) / 255),
+        keras_probabilities(model, sample_data.x_test[:1]),
+        atol=TOLERANCE,
+    )
