@@ -6,17 +6,20 @@
 
 Section 14's figures come from runs that take 8–12 hours to train on two cores, far longer than one sitting, and
 a fresh machine has none of them. This rebuilds them: a recipe whose run is already in the store (found by its
-name) is skipped, so training can stop and start again, or be split across machines with `--only` (each into
-its own store; then copy the run folders into one). Each run is trained exactly as `python -m core train` would.
+name) is skipped, and one stopped part-way resumes from its last finished epoch. So training can stop and start
+again, or be split across machines with `--only` (each into its own store; then copy the run folders into one).
+Each run is trained exactly as `python -m core train` would.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
 from core.config import TrainConfig
 
+BACKUPS_FOLDER = ".unfinished"
 _NARROW = {"arch": "deep_cnn", "filters": (32, 64, 128)}
 _WIDE = {"arch": "deep_cnn", "filters": (48, 96, 160)}
 
@@ -58,13 +61,22 @@ def runs_by_recipe(store) -> dict[str, str]:
     return found
 
 
+def backup_dir_of(store, name: str) -> Path:
+    """Where a recipe's unfinished run keeps its state, inside the store (its run list skips dot-folders)."""
+    return Path(store.root) / BACKUPS_FOLDER / name
+
+
 def train_missing(
     store, data, names: list[str], adjust: Callable[[TrainConfig], TrainConfig] = lambda config: config
 ) -> list[str]:
     """Train and save each named recipe the store lacks, in order; returns the ids of the new runs.
 
+    A recipe stopped part-way (the process killed, the machine's turn over) carries on from its last finished
+    epoch, from the state kept under the store's `.unfinished/` folder (core/checkpoints.py).
+
     `adjust` changes each config before training (the tests shrink the runs with it)."""
-    from core.cli.train import print_epoch  # these import TensorFlow
+    from core.checkpoints import STATE_FILE  # these import TensorFlow
+    from core.cli.train import print_epoch
     from core.experiment import run_experiment
 
     trained = []
@@ -72,8 +84,10 @@ def train_missing(
         if name in runs_by_recipe(store):
             print(f"{name}: already in the store, skipped", flush=True)
             continue
-        print(f"{name}: training", flush=True)
-        result = run_experiment(adjust(recipe_config(name)), data, store, listener=print_epoch)
+        backup_dir = backup_dir_of(store, name)
+        resuming = (backup_dir / STATE_FILE).is_file()
+        print(f"{name}: {'resuming from its last finished epoch' if resuming else 'training'}", flush=True)
+        result = run_experiment(adjust(recipe_config(name)), data, store, listener=print_epoch, backup_dir=backup_dir)
         print(f"{name}: saved as {result.run.run_id}, test accuracy {result.evaluation.accuracy:.2%}", flush=True)
         trained.append(result.run.run_id)
     return trained

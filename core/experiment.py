@@ -5,12 +5,14 @@ from __future__ import annotations
 import platform
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from core.analysis.calibration import temperature_scaling
 from core.analysis.evaluation import Evaluation, evaluate, predict_probabilities
+from core.checkpoints import discard_backup
 from core.config import TrainConfig
 from core.data import MnistData
 from core.record import DataSummary, RunRecord, TemperatureScaling, TestMetrics
@@ -31,14 +33,19 @@ def run_experiment(
     store: RunStore,
     listener: ProgressListener | None = None,
     cancel_event: threading.Event | None = None,
+    backup_dir: Path | None = None,
 ) -> ExperimentResult | None:
-    """Train, evaluate, calibrate and save; returns None (and saves nothing) when cancelled."""
-    training = train(config, data, listener, cancel_event)
+    """Train, evaluate, calibrate and save; returns None (and saves nothing) when cancelled.
+
+    With `backup_dir`, a run stopped part-way resumes from its last epoch there; saving the run removes it.
+    """
+    training = train(config, data, listener, cancel_event, backup_dir=backup_dir)
     if training.cancelled:
         return None
     evaluation = evaluate(training.model, data.x_test, data.y_test)
     calibration = fit_on_validation(training.model, config, data)
     run = store.save(training.model, make_record(config, data, training, evaluation, calibration), config.name)
+    discard_backup(backup_dir)
     return ExperimentResult(run, training, evaluation)
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -14,6 +15,7 @@ import tensorflow as tf
 
 from core.augmentation import augment_batch, make_augmenter, render_batch
 from core.batchnorm import BatchNormRecalibration
+from core.checkpoints import backup_callbacks
 from core.config import HANDWRITING_AUGMENTED, TrainConfig
 from core.data import MnistData, normalize, split_validation
 from core.errors import TrainingDivergedError
@@ -114,7 +116,7 @@ class DivergenceGuard(keras.callbacks.Callback):
         super().__init__()
         self.diverged: TrainingDivergedError | None = None
         self._epoch = 0
-        self._limit: float | None = None
+        self.limit: float | None = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch + 1
@@ -123,9 +125,9 @@ class DivergenceGuard(keras.callbacks.Callback):
         if self.diverged is not None or "loss" not in (logs or {}):
             return
         loss = float(logs["loss"])
-        if self._limit is None:  # the first batch's loss is the fresh model's (computed before any update)
-            self._limit = DIVERGENCE_FACTOR * loss if math.isfinite(loss) else 0.0
-        if not (math.isfinite(loss) and loss <= self._limit):
+        if self.limit is None:  # the first batch's loss is the fresh model's (computed before any update)
+            self.limit = DIVERGENCE_FACTOR * loss if math.isfinite(loss) else 0.0
+        if not (math.isfinite(loss) and loss <= self.limit):
             self.diverged = TrainingDivergedError(self._epoch, batch + 1, loss)
             self.model.stop_training = True
 
@@ -152,9 +154,12 @@ def train(
     listener: ProgressListener | None = None,
     cancel_event: threading.Event | None = None,
     extra_callbacks: list[keras.callbacks.Callback] | None = None,
+    backup_dir: Path | None = None,
 ) -> TrainResult:
     """Fit `config`'s model on the training split of `data`, validating on a carved-out split.
 
+    With `backup_dir`, the state after every epoch is kept there and a run stopped part-way carries on from it
+    when called again with the same arguments (core/checkpoints.py); the caller removes it once the run is saved.
     Raises TrainingDivergedError as soon as the loss blows up (nothing to save or evaluate).
     """
     config.validated()
@@ -174,6 +179,11 @@ def train(
         patience=config.patience,
         restore_best_weights=True,
     )
+    callbacks = [guard, BatchNormRecalibration(x_train), progress, early_stopping, *(extra_callbacks or [])]
+    backup = None
+    if backup_dir is not None:
+        resumable, backup = backup_callbacks(backup_dir, progress, early_stopping, guard)
+        callbacks += resumable
     started = time.perf_counter()
     model.fit(
         train_batches,
@@ -182,10 +192,10 @@ def train(
         validation_batch_size=1000,
         shuffle=False,  # the dataset shuffles itself
         # Recalibration runs before each validation, hence before early stopping sees the score.
-        callbacks=[guard, BatchNormRecalibration(x_train), progress, early_stopping, *(extra_callbacks or [])],
+        callbacks=callbacks,
         verbose=0,
     )
-    seconds = time.perf_counter() - started
+    seconds = backup.seconds() if backup is not None else time.perf_counter() - started
     if guard.diverged is not None:
         raise guard.diverged
     best_epoch = best_epoch_of(progress.history, config.early_stopping_monitor)

@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from core.analysis.evaluation import predict_probabilities
+from core.checkpoints import STATE_FILE
 from core.cli import COMMANDS, main
 from core.config import TrainConfig
 from core.experiment import run_experiment
 from core.runs import RunStore
 from core.test_time_augmentation import predict_with_rotations
+from core.training import train
+from tests.test_checkpoints import StopAtEpoch, Stopped
 from tests.test_idx import write_mnist_folder
 
 # `python -m core --help`, then whether TensorFlow was imported on the way.
@@ -70,6 +73,33 @@ def test_cli_trains_evaluates_saves_and_summarises(tmp_path, capsys):
     assert len(runs) == 1 and runs[0].run_id.endswith("cli-run")
     assert f"temperature {runs[0].record.calibration.temperature:.3f} (fitted on 60 validation images;" in out
     assert runs[0].config.hidden_units == (32,) and runs[0].config.train_limit == 600
+
+
+def test_cli_resumes_a_stopped_run_from_its_backup(tmp_path, capsys, sample_data):
+    arguments = ["--epochs", "2", "--train-limit", "600", "--hidden-units", "32", "--seed", "4"]
+    backup_dir = tmp_path / "backup"
+    config = TrainConfig.for_arch("mlp", epochs=2, train_limit=600, hidden_units=(32,), seed=4)
+    with pytest.raises(Stopped):
+        train(config, sample_data, extra_callbacks=[StopAtEpoch(2)], backup_dir=backup_dir)
+    first_epoch = json.loads((backup_dir / STATE_FILE).read_text())["history"][0]
+    code = main(
+        [
+            "train",
+            "--source",
+            "sample",
+            *arguments,
+            "--runs-dir",
+            str(tmp_path / "runs"),
+            "--backup-dir",
+            str(backup_dir),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "resuming from the training state" in out and "epoch 1/2" not in out and "epoch 2/2" in out
+    (run,) = RunStore(tmp_path / "runs").list_runs()[0]
+    assert run.record.history[0] == first_epoch
+    assert not backup_dir.exists()
 
 
 def test_cli_reports_malformed_data_in_one_line(tmp_path, capsys):

@@ -1,13 +1,26 @@
 """The recipes behind section 14 rebuild its runs: the documented ones, each trained once into a store."""
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from benchmarks.accuracy import SECTION_HEADING, recipe
-from benchmarks.ensemble_runs import ENSEMBLE_RECIPES, main, recipe_config, runs_by_recipe, train_missing
+from benchmarks.ensemble_runs import (
+    ENSEMBLE_RECIPES,
+    backup_dir_of,
+    main,
+    recipe_config,
+    runs_by_recipe,
+    train_missing,
+)
+from core.checkpoints import STATE_FILE
 from core.runs import RunStore
+from core.training import train
+from tests.test_checkpoints import StopAtEpoch, Stopped
 
 REPORT = Path(__file__).parent.parent / "docs" / "benchmarks.md"
 SECTION_ROW = re.compile(r"^\| `\d{8}-\d{6}-(?P<name>[^`]+)` \| (?P<recipe>[^|]+) \| (?P<seed>\d+) \|")
@@ -55,3 +68,21 @@ def test_ids_lists_the_recipes_runs_for_the_accuracy_benchmark(tmp_path, small_d
     capsys.readouterr()
     assert main(["--runs-dir", str(tmp_path), "--ids"]) == 0
     assert capsys.readouterr().out.split() == [run_id]
+
+
+def test_a_recipe_stopped_part_way_resumes_and_its_backup_goes(tmp_path, small_data, capsys):
+    store = RunStore(tmp_path)
+    name = "item2-relu-20ep-s4"
+
+    def two_epochs(config):
+        return dataclasses.replace(config, epochs=2, train_limit=300)
+
+    backup_dir = backup_dir_of(store, name)
+    with pytest.raises(Stopped):
+        train(two_epochs(recipe_config(name)), small_data, extra_callbacks=[StopAtEpoch(2)], backup_dir=backup_dir)
+    first_epoch = json.loads((backup_dir / STATE_FILE).read_text())["history"][0]
+    assert runs_by_recipe(store) == {}  # the unfinished run is not in the store's list
+    (run_id,) = train_missing(store, small_data, [name], adjust=two_epochs)
+    assert f"{name}: resuming" in capsys.readouterr().out
+    assert store.get(run_id).record.history[0] == first_epoch  # the stopped attempt's epoch, not a new one
+    assert not backup_dir.exists()

@@ -6,7 +6,9 @@ python -m core train --arch cnn --epochs 10
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from core.checkpoints import STATE_FILE
 from core.cli.options import activation_list, add_data_and_store_options, int_list
 from core.config import (
     ACTIVATIONS,
@@ -76,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--name", help="a name for the run (becomes part of its id)")
     parser.add_argument("--train-limit", type=int, help="train on the first N training images only")
+    parser.add_argument(
+        "--backup-dir",
+        type=Path,
+        help="keep the training state here after every epoch; if the run is stopped, the same command carries on "
+        "from its last finished epoch (removed once the run is saved)",
+    )
     add_data_and_store_options(parser)
 
 
@@ -84,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     data = load_mnist(args.source, args.data_dir)
     counts = data.counts()
     print(f"data: {data.description} ({counts['train']} train, {counts['test']} test)")
-    result = run_experiment(config, data, RunStore(args.runs_dir), listener=print_epoch)
+    if args.backup_dir is not None and (args.backup_dir / STATE_FILE).is_file():
+        print(f"resuming from the training state in {args.backup_dir}")
+    result = run_experiment(config, data, RunStore(args.runs_dir), listener=print_epoch, backup_dir=args.backup_dir)
     print(format_result(result, data))
     return 0
 
