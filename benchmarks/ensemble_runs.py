@@ -93,6 +93,27 @@ def train_missing(
     return trained
 
 
+def recipe_status(store) -> dict[str, str]:
+    """recipe name → where it stands in `store`: its saved run, the epochs an unfinished one has done, or nothing."""
+    import json
+
+    from core.checkpoints import STATE_FILE
+
+    saved = runs_by_recipe(store)
+    status = {}
+    for name in ENSEMBLE_RECIPES:
+        state_path = backup_dir_of(store, name) / STATE_FILE
+        if name in saved:
+            record = store.get(saved[name]).record
+            status[name] = f"saved as {saved[name]}, test accuracy {record.test_metrics.accuracy:.2%}"
+        elif state_path.is_file():
+            done = len(json.loads(state_path.read_text())["history"])
+            status[name] = f"unfinished: {done} of {recipe_config(name).epochs} epochs done"
+        else:
+            status[name] = "not started"
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     from core.runs import RunStore
 
@@ -100,10 +121,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs-dir", required=True, help="the run store to fill")
     parser.add_argument("--only", nargs="+", choices=list(ENSEMBLE_RECIPES), help="train only these recipes")
     parser.add_argument("--ids", action="store_true", help="print the ids of the recipes' runs in the store and stop")
+    parser.add_argument("--status", action="store_true", help="print where each recipe stands in the store and stop")
     args = parser.parse_args(argv)
     store = RunStore(args.runs_dir)
     if args.ids:
         print(*runs_by_recipe(store).values())
+        return 0
+    if args.status:
+        for name, status in recipe_status(store).items():
+            print(f"{name}: {status}")
         return 0
     from core.data import load_mnist
 

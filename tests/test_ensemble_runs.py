@@ -14,6 +14,7 @@ from benchmarks.ensemble_runs import (
     backup_dir_of,
     main,
     recipe_config,
+    recipe_status,
     runs_by_recipe,
     train_missing,
 )
@@ -68,6 +69,11 @@ def test_ids_lists_the_recipes_runs_for_the_accuracy_benchmark(tmp_path, small_d
     capsys.readouterr()
     assert main(["--runs-dir", str(tmp_path), "--ids"]) == 0
     assert capsys.readouterr().out.split() == [run_id]
+    assert main(["--runs-dir", str(tmp_path), "--status"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(ENSEMBLE_RECIPES)
+    assert f"item2-relu-20ep-s4: saved as {run_id}, test accuracy " in lines[4]
+    assert lines[0] == "item2-bf16-30ep-s0: not started"
 
 
 def test_a_recipe_stopped_part_way_resumes_and_its_backup_goes(tmp_path, small_data, capsys):
@@ -82,7 +88,9 @@ def test_a_recipe_stopped_part_way_resumes_and_its_backup_goes(tmp_path, small_d
         train(two_epochs(recipe_config(name)), small_data, extra_callbacks=[StopAtEpoch(2)], backup_dir=backup_dir)
     first_epoch = json.loads((backup_dir / STATE_FILE).read_text())["history"][0]
     assert runs_by_recipe(store) == {}  # the unfinished run is not in the store's list
+    assert recipe_status(store)[name] == "unfinished: 1 of 20 epochs done"
     (run_id,) = train_missing(store, small_data, [name], adjust=two_epochs)
     assert f"{name}: resuming" in capsys.readouterr().out
+    assert recipe_status(store)[name].startswith(f"saved as {run_id}, test accuracy ")
     assert store.get(run_id).record.history[0] == first_epoch  # the stopped attempt's epoch, not a new one
     assert not backup_dir.exists()
