@@ -95,6 +95,15 @@ def test_seconds_include_the_attempt_that_was_stopped(small_data, tmp_path):
     assert result.seconds >= sum(row["seconds"] for row in result.history)
 
 
+def test_the_divergence_limit_stays_the_fresh_models(small_data, tmp_path):
+    """Set from the first batch of the first attempt; a resumed model's small loss would make it far too tight."""
+    settings = config(epochs=3)
+    stop_before(3, settings, small_data, tmp_path)
+    limit = json.loads((tmp_path / STATE_FILE).read_text())["divergence_limit"]
+    train(settings, small_data, backup_dir=tmp_path)
+    assert json.loads((tmp_path / STATE_FILE).read_text())["divergence_limit"] == limit > 40 * 1.0
+
+
 def test_a_history_ahead_of_the_weights_is_cut_back(small_data, tmp_path):
     """Killed between the two writes after an epoch: the history has an epoch the weights do not."""
     settings = config(epochs=4)
