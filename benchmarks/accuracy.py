@@ -71,6 +71,8 @@ def recipe(run: RunInfo) -> str:
     if config.activation != ("relu",):
         parts.append("/".join(config.activation))
     parts.append(f"dropout {config.dropout:g}")
+    if config.elastic:
+        parts.append("elastic distortions")
     return ", ".join(parts)
 
 

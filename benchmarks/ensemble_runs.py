@@ -1,4 +1,4 @@
-"""The seventeen runs behind section 14 (accuracy at the top) as recipes: train the ones a run store lacks.
+"""The runs behind section 14 (accuracy at the top) as recipes: train the ones a run store lacks.
 
     MNIST_DIR=/path/to/mnist .venv/bin/python -m benchmarks.ensemble_runs --runs-dir DIR [--only NAME ...]
     MNIST_DIR=/path/to/mnist .venv/bin/python -m benchmarks.accuracy --runs-dir DIR \\
@@ -42,6 +42,11 @@ ENSEMBLE_RECIPES: dict[str, dict] = {
     "item2-k7-30ep-s21": {"arch": "kernel_cnn", "kernel_size": 7, "epochs": 30, "seed": 21},
     "item2-k5-30ep-s22": {"arch": "kernel_cnn", "kernel_size": 5, "epochs": 30, "seed": 22},
     "item2-k7-30ep-s23": {"arch": "kernel_cnn", "kernel_size": 7, "epochs": 30, "seed": 23},
+    # Added after section 14's first seventeen: the wide network on elastically distorted digits, aimed at the
+    # single-model target (three seeds) and at errors the affine-only members share.
+    "item2-wide-elastic-30ep-s30": {**_WIDE, "epochs": 30, "elastic": True, "seed": 30},
+    "item2-wide-elastic-30ep-s31": {**_WIDE, "epochs": 30, "elastic": True, "seed": 31},
+    "item2-wide-elastic-30ep-s32": {**_WIDE, "epochs": 30, "elastic": True, "seed": 32},
 }
 
 

@@ -1,4 +1,5 @@
-"""Training-time augmentation: small rotations, shifts and zooms; and, for the Draw recipe, handwriting renderings.
+"""Training-time augmentation: small rotations, shifts and zooms; elastic distortions; and, for the Draw recipe,
+handwriting renderings.
 
 The renderings imitate at 28×28 what the app's preprocessing makes of people's drawings and photos
 (core/analysis/handwriting.py measures them full size): low resolution enlarged back with nearest,
@@ -14,6 +15,11 @@ import tensorflow as tf
 MAX_ROTATION_DEGREES = 10
 MAX_SHIFT_FRACTION = 0.1
 MAX_ZOOM_FRACTION = 0.1
+# Elastic distortions (Simard, Steinkraus & Platt 2003): a random field, uniform in [-1, 1] per pixel, smoothed by
+# a Gaussian of ELASTIC_SIGMA pixels and scaled by ELASTIC_ALPHA. These are the paper's values; they move the
+# strokes of a 28×28 digit about 1.4 pixels (standard deviation), bending them as different hands would.
+ELASTIC_ALPHA = 34.0
+ELASTIC_SIGMA = 4.0
 
 # ---- affine augmentation ---------------------------------------------------------------------------------
 
@@ -37,6 +43,69 @@ def augment_batch(augmenter: keras.Sequential):
         with_channel = tf.expand_dims(images, -1)
         augmented = augmenter(with_channel, training=True)
         return tf.squeeze(augmented, -1), labels
+
+    return apply
+
+
+# ---- elastic distortions ----------------------------------------------------------------------------------
+# Written here rather than taken from Keras: keras.layers.RandomElasticTransform (Keras 3.15) draws the horizontal
+# and vertical fields from one seed, so every pixel moves along the diagonal, and it samples image by image.
+
+
+def _gaussian_kernel(sigma: float) -> tf.Tensor:
+    """A normalised 1-D Gaussian reaching out three sigmas."""
+    radius = int(3 * sigma + 0.5)
+    grid = tf.range(-radius, radius + 1, dtype=tf.float32)
+    kernel = tf.exp(-(grid**2) / (2 * sigma**2))
+    return kernel / tf.reduce_sum(kernel)
+
+
+def smooth_displacements(noise: tf.Tensor, sigma: float = ELASTIC_SIGMA) -> tf.Tensor:
+    """(batch, height, width, 2) raw noise → the same fields smoothed by a Gaussian of `sigma` pixels."""
+    kernel = _gaussian_kernel(sigma)
+    down = tf.tile(tf.reshape(kernel, (-1, 1, 1, 1)), (1, 1, 2, 1))
+    across = tf.tile(tf.reshape(kernel, (1, -1, 1, 1)), (1, 1, 2, 1))
+    smoothed = tf.nn.depthwise_conv2d(noise, down, (1, 1, 1, 1), "SAME")
+    return tf.nn.depthwise_conv2d(smoothed, across, (1, 1, 1, 1), "SAME")
+
+
+def random_displacements(
+    generator: tf.random.Generator, batch, height: int, width: int, alpha=ELASTIC_ALPHA, sigma=ELASTIC_SIGMA
+) -> tf.Tensor:
+    """(batch, height, width, 2) elastic fields, in pixels: one per image, rows and columns drawn apart."""
+    noise = generator.uniform((batch, height, width, 2), -1.0, 1.0)
+    return alpha * smooth_displacements(noise, sigma)
+
+
+def displace(images: tf.Tensor, displacements: tf.Tensor) -> tf.Tensor:
+    """Each output pixel (r, c) of (batch, height, width) `images` is the input bilinearly sampled at
+    (r + dr, c + dc), where (dr, dc) = displacements[..., 0], [..., 1]; outside the image is black."""
+    batch, height, width = tf.shape(images)[0], images.shape[1], images.shape[2]
+    padded = tf.reshape(tf.pad(images, ((0, 0), (1, 1), (1, 1))), (-1,))  # one black pixel round the edge
+    rows = tf.range(height, dtype=tf.float32)[None, :, None] + displacements[..., 0]
+    columns = tf.range(width, dtype=tf.float32)[None, None, :] + displacements[..., 1]
+    row_0, column_0 = tf.floor(rows), tf.floor(columns)
+    row_weight, column_weight = rows - row_0, columns - column_0
+    offsets = tf.range(batch)[:, None, None] * (height + 2) * (width + 2)
+
+    def pixel(row, column):  # positions beyond the black border read the border
+        row = tf.cast(tf.clip_by_value(row, -1.0, float(height)), tf.int32) + 1
+        column = tf.cast(tf.clip_by_value(column, -1.0, float(width)), tf.int32) + 1
+        return tf.gather(padded, offsets + row * (width + 2) + column)
+
+    top = (1 - column_weight) * pixel(row_0, column_0) + column_weight * pixel(row_0, column_0 + 1)
+    bottom = (1 - column_weight) * pixel(row_0 + 1, column_0) + column_weight * pixel(row_0 + 1, column_0 + 1)
+    return (1 - row_weight) * top + row_weight * bottom
+
+
+def elastic_batch(seed: int, alpha: float = ELASTIC_ALPHA, sigma: float = ELASTIC_SIGMA):
+    """A tf.data map function distorting every image of a batch of (images, labels) by its own elastic field."""
+    generator = tf.random.Generator.from_seed(seed)
+
+    def apply(images, labels):
+        images = tf.convert_to_tensor(images, tf.float32)
+        fields = random_displacements(generator, tf.shape(images)[0], images.shape[1], images.shape[2], alpha, sigma)
+        return displace(images, fields), labels
 
     return apply
 
@@ -66,10 +135,7 @@ def _stroke_width(x: tf.Tensor, half_pixels: int) -> tf.Tensor:
 
 
 def _blur(x: tf.Tensor, sigma: float) -> tf.Tensor:
-    radius = int(3 * sigma + 0.5)
-    grid = tf.range(-radius, radius + 1, dtype=tf.float32)
-    kernel = tf.exp(-(grid**2) / (2 * sigma**2))
-    kernel /= tf.reduce_sum(kernel)
+    kernel = _gaussian_kernel(sigma)
     x = tf.nn.conv2d(x, tf.reshape(kernel, (-1, 1, 1, 1)), 1, "SAME")
     return tf.nn.conv2d(x, tf.reshape(kernel, (1, -1, 1, 1)), 1, "SAME")
 

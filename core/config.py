@@ -94,6 +94,9 @@ class TrainConfig:
     # before this field load as relu, which is what they used.
     activation: tuple[str, ...] = ("relu",)
     augment: bool = False
+    # Elastic distortions of every training image (core/augmentation.py), before augment's affine moves; runs
+    # saved before this field load as False, which is what they used.
+    elastic: bool = False
     # kernel_cnn's one kernel size (0 for the other architectures, whose kernels are fixed).
     kernel_size: int = 0
     # The dtype policy training computes in ("auto": bfloat16 where the CPU has it natively); runs saved before

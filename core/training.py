@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from core.augmentation import augment_batch, make_augmenter, render_batch
+from core.augmentation import augment_batch, elastic_batch, make_augmenter, render_batch
 from core.batchnorm import BatchNormRecalibration
 from core.checkpoints import backup_callbacks
 from core.config import HANDWRITING_AUGMENTED, TrainConfig
@@ -264,6 +264,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) ->
     dataset = dataset.batch(config.batch_size)
     if config.arch in HANDWRITING_AUGMENTED:  # renderings first: they imitate the app's 28×28 input, then moved
         dataset = dataset.map(render_batch(config.seed), num_parallel_calls=1)
+    if config.elastic:
+        dataset = dataset.map(elastic_batch(config.seed), num_parallel_calls=1)
     if config.augment:
         dataset = dataset.map(augment_batch(make_augmenter(config.seed)), num_parallel_calls=1)
     return dataset.prefetch(tf.data.AUTOTUNE)

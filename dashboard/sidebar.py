@@ -117,6 +117,13 @@ def render_training_form() -> None:
             l2 = st.select_slider("L2 weight decay", [0.0, 1e-5, 1e-4, 1e-3], 0.0, format_func="{:g}".format)
             validation_fraction = st.slider("Validation fraction", 0.05, 0.3, 0.1, 0.05)
             augment = st.checkbox("Augment (small rotations, shifts, zoom)", defaults.augment, key=f"augment_{arch}")
+            elastic = st.checkbox(
+                "Elastic distortions",
+                defaults.elastic,
+                key=f"elastic_{arch}",
+                help="Bend each training digit by a smooth random field, as different hands would "
+                "(Simard et al. 2003). Slower to learn; needs more epochs.",
+            )
             patience = st.number_input(
                 "Early-stopping patience (epochs)", 0, 50, defaults.patience, key=f"patience_{arch}"
             )
@@ -142,6 +149,7 @@ def render_training_form() -> None:
                 l2=float(l2),
                 validation_fraction=float(validation_fraction),
                 augment=augment,
+                elastic=elastic,
                 patience=int(patience),
                 early_stopping_monitor=monitor,
                 activation=(activation,),

@@ -39,6 +39,7 @@ CONFIG_OPTIONS = (
     "early_stopping_monitor",
     "activation",
     "augment",
+    "elastic",
     "precision",
     "seed",
     "name",
@@ -72,6 +73,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"of the hidden layers: one for all, or one per layer, e.g. relu,tanh; from {', '.join(ACTIVATIONS)}",
     )
     parser.add_argument("--augment", action="store_true", default=None)
+    parser.add_argument(
+        "--elastic", action="store_true", default=None, help="also bend each training digit (elastic distortions)"
+    )
     parser.add_argument(
         "--precision", choices=PRECISIONS, help="what training computes in (auto: bfloat16 where the CPU has it)"
     )
