@@ -80,7 +80,7 @@ def train_missing(
     epoch, from the state kept under the store's `.unfinished/` folder (core/checkpoints.py).
 
     `adjust` changes each config before training (the tests shrink the runs with it)."""
-    from core.checkpoints import STATE_FILE  # these import TensorFlow
+    from core.checkpoints import backed_up_epochs  # these import TensorFlow
     from core.cli.train import print_epoch
     from core.experiment import run_experiment
 
@@ -90,7 +90,7 @@ def train_missing(
             print(f"{name}: already in the store, skipped", flush=True)
             continue
         backup_dir = backup_dir_of(store, name)
-        resuming = (backup_dir / STATE_FILE).is_file()
+        resuming = backed_up_epochs(backup_dir) > 0
         print(f"{name}: {'resuming from its last finished epoch' if resuming else 'training'}", flush=True)
         result = run_experiment(adjust(recipe_config(name)), data, store, listener=print_epoch, backup_dir=backup_dir)
         print(f"{name}: saved as {result.run.run_id}, test accuracy {result.evaluation.accuracy:.2%}", flush=True)
@@ -100,19 +100,16 @@ def train_missing(
 
 def recipe_status(store) -> dict[str, str]:
     """recipe name → where it stands in `store`: its saved run, the epochs an unfinished one has done, or nothing."""
-    import json
-
-    from core.checkpoints import STATE_FILE
+    from core.checkpoints import backed_up_epochs
 
     saved = runs_by_recipe(store)
     status = {}
     for name in ENSEMBLE_RECIPES:
-        state_path = backup_dir_of(store, name) / STATE_FILE
+        done = backed_up_epochs(backup_dir_of(store, name))
         if name in saved:
             record = store.get(saved[name]).record
             status[name] = f"saved as {saved[name]}, test accuracy {record.test_metrics.accuracy:.2%}"
-        elif state_path.is_file():
-            done = len(json.loads(state_path.read_text())["history"])
+        elif done:
             status[name] = f"unfinished: {done} of {recipe_config(name).epochs} epochs done"
         else:
             status[name] = "not started"

@@ -89,6 +89,14 @@ class TrainingStateBackup(keras.callbacks.Callback):
         self.guard.limit = state["divergence_limit"]
 
 
+def backed_up_epochs(directory: Path | None) -> int:
+    """How many finished epochs a backup in `directory` holds (0: none, so a run there starts afresh)."""
+    path = Path(directory) / STATE_FILE if directory is not None else None
+    if path is None or not path.is_file():
+        return 0
+    return len(json.loads(path.read_text())["history"])
+
+
 def backup_callbacks(directory: Path, progress, early_stopping, guard) -> tuple[list, TrainingStateBackup]:
     """The callbacks that make one fit resumable from `directory`, in the order fit must call them."""
     state = TrainingStateBackup(directory, progress, early_stopping, guard)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.checkpoints import STATE_FILE
+from core.checkpoints import backed_up_epochs
 from core.cli.options import activation_list, add_data_and_store_options, int_list
 from core.config import (
     ACTIVATIONS,
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_mnist(args.source, args.data_dir)
     counts = data.counts()
     print(f"data: {data.description} ({counts['train']} train, {counts['test']} test)")
-    if args.backup_dir is not None and (args.backup_dir / STATE_FILE).is_file():
+    if backed_up_epochs(args.backup_dir):
         print(f"resuming from the training state in {args.backup_dir}")
     result = run_experiment(config, data, RunStore(args.runs_dir), listener=print_epoch, backup_dir=args.backup_dir)
     print(format_result(result, data))
