@@ -1,0 +1,30 @@
+"""Options of the sidebar's training form reach the saved run, clicked in a real browser."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from core.runs import RunStore
+from tests.browser.helpers import APP_TIMEOUT_MS, MAIN, screenshot, wait_for_app
+from tests.browser.test_multi_session import fill_training_form, runs_named, training_form, wait_for_finish
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_run_trained_with_elastic_distortions_ticked_is_saved_with_them(app):
+    page = app.page
+    page.goto(app.server.url)
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    start = fill_training_form(page, "opt-elastic", epochs=1)
+    elastic = training_form(page).get_by_role("checkbox", name="Elastic distortions")
+    expect(elastic).not_to_be_checked()
+    elastic.check(force=True)  # Streamlit draws its own box over the hidden input
+    expect(elastic).to_be_checked()
+    screenshot(page, "training-form-elastic")
+    start.click()
+    wait_for_finish(page)
+    (run,) = runs_named(RunStore(app.server.runs_dir), "opt-elastic")
+    assert run.config.elastic is True and run.config.epochs == 1
+    app.check()
