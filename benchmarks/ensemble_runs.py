@@ -24,7 +24,7 @@ _NARROW = {"arch": "deep_cnn", "filters": (32, 64, 128)}
 _WIDE = {"arch": "deep_cnn", "filters": (48, 96, 160)}
 
 # name → the run's settings (TrainConfig.for_arch fills in the rest from the architecture's defaults).
-SECTION_14_RECIPES: dict[str, dict] = {
+ENSEMBLE_RECIPES: dict[str, dict] = {
     "item2-bf16-30ep-s0": {**_NARROW, "epochs": 30, "seed": 0},
     "item2-bf16-30ep-s1": {**_NARROW, "epochs": 30, "seed": 1},
     "item2-bf16-30ep-s2": {**_NARROW, "epochs": 30, "seed": 2},
@@ -43,14 +43,6 @@ SECTION_14_RECIPES: dict[str, dict] = {
     "item2-k5-30ep-s22": {"arch": "kernel_cnn", "kernel_size": 5, "epochs": 30, "seed": 22},
     "item2-k7-30ep-s23": {"arch": "kernel_cnn", "kernel_size": 7, "epochs": 30, "seed": 23},
 }
-# Trained after section 14 was scored; they join it when it is next measured. The wide network on elastically
-# distorted digits, aimed at the single-model target (three seeds) and at errors the affine-only members share.
-NEWER_RECIPES: dict[str, dict] = {
-    "item2-wide-elastic-30ep-s30": {**_WIDE, "epochs": 30, "elastic": True, "seed": 30},
-    "item2-wide-elastic-30ep-s31": {**_WIDE, "epochs": 30, "elastic": True, "seed": 31},
-    "item2-wide-elastic-30ep-s32": {**_WIDE, "epochs": 30, "elastic": True, "seed": 32},
-}
-ENSEMBLE_RECIPES = {**SECTION_14_RECIPES, **NEWER_RECIPES}
 
 
 def recipe_config(name: str) -> TrainConfig:

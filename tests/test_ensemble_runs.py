@@ -11,8 +11,6 @@ import pytest
 from benchmarks.accuracy import SECTION_HEADING, recipe
 from benchmarks.ensemble_runs import (
     ENSEMBLE_RECIPES,
-    NEWER_RECIPES,
-    SECTION_14_RECIPES,
     backup_dir_of,
     main,
     recipe_config,
@@ -41,22 +39,18 @@ def shrunk(config):
 
 def test_every_run_of_section_14_has_its_recipe_and_no_other():
     rows = section_14_rows()
-    assert sorted(row["name"] for row in rows) == sorted(SECTION_14_RECIPES)
+    assert sorted(row["name"] for row in rows) == sorted(ENSEMBLE_RECIPES)
     for row in rows:
         config = recipe_config(row["name"])
         assert recipe(SimpleNamespace(config=config)) == row["recipe"].strip()
         assert config.seed == int(row["seed"])
 
 
-def test_the_elastic_recipes_form_a_recipe_of_their_own_in_the_accuracy_table():
-    def label(name):
-        return recipe(SimpleNamespace(config=recipe_config(name)))
-
-    assert {label(name) for name in NEWER_RECIPES} == {
-        "deep_cnn, 30 epochs, widths 48/96/160, dropout 0.4, elastic distortions"
-    }
-    assert label("item2-wide-30ep-s10") == "deep_cnn, 30 epochs, widths 48/96/160, dropout 0.4"
-    assert set(ENSEMBLE_RECIPES) == set(SECTION_14_RECIPES) | set(NEWER_RECIPES)
+def test_elastic_runs_form_a_recipe_of_their_own_in_the_accuracy_table():
+    plain = recipe_config("item2-wide-30ep-s10")
+    elastic = dataclasses.replace(plain, elastic=True)
+    assert recipe(SimpleNamespace(config=plain)) == "deep_cnn, 30 epochs, widths 48/96/160, dropout 0.4"
+    assert recipe(SimpleNamespace(config=elastic)) == f"{recipe(SimpleNamespace(config=plain))}, elastic distortions"
 
 
 def test_the_recipes_train_in_bfloat16_where_the_cpu_has_it():
