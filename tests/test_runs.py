@@ -150,13 +150,14 @@ def test_a_version_1_record_loads_and_round_trips():
     assert record.versions == raw["versions"] and record.created == raw["created"]
     assert RunRecord.from_dict(record.to_dict()) == record
     # Nothing is lost: written back, it is the same file plus its version and the settings it trained with
-    # before they could be chosen (relu, early stopping on validation loss, float32).
+    # before they could be chosen (relu, early stopping on validation loss, float32, no elastic distortions).
     # kernel_cnn's kernel size is 0 for every other architecture.
     config = {
         **raw["config"],
         "activation": ["relu"],
         "early_stopping_monitor": "val_loss",
         "precision": "float32",
+        "elastic": False,
         "kernel_size": 0,
     }
     assert json.loads(json.dumps(record.to_dict())) == {

@@ -18,9 +18,11 @@ def test_a_run_trained_with_elastic_distortions_ticked_is_saved_with_them(app):
     expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
     start = fill_training_form(page, "opt-elastic", epochs=1)
-    elastic = training_form(page).get_by_role("checkbox", name="Elastic distortions")
+    form = training_form(page)
+    elastic = form.get_by_role("checkbox", name="Elastic distortions")
     expect(elastic).not_to_be_checked()
-    elastic.check(force=True)  # Streamlit draws its own box over the hidden input
+    # Streamlit hides the input under its own box: click the label, as a person does.
+    form.locator('[data-testid="stCheckbox"]').filter(has_text="Elastic distortions").locator("label").click()
     expect(elastic).to_be_checked()
     screenshot(page, "training-form-elastic")
     start.click()
