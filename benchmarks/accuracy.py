@@ -18,6 +18,7 @@ import numpy as np
 
 from benchmarks.report_sections import REPORT, write_section
 from core.analysis.evaluation import predict_probabilities
+from core.config import TrainConfig
 from core.data import MnistData, load_mnist
 from core.runs import RunInfo, RunStore
 from core.test_time_augmentation import ROTATION_ANGLES, predict_with_rotations
@@ -71,6 +72,12 @@ def recipe(run: RunInfo) -> str:
     if config.activation != ("relu",):
         parts.append("/".join(config.activation))
     parts.append(f"dropout {config.dropout:g}")
+    standard = TrainConfig()
+    if config.augment and (config.augment_rotation, config.augment_shift) != (
+        standard.augment_rotation,
+        standard.augment_shift,
+    ):
+        parts.append(f"rotations ±{config.augment_rotation:g}°, shifts ±{config.augment_shift:.0%}")
     if config.elastic:
         parts.append("elastic distortions")
     return ", ".join(parts)

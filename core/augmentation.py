@@ -24,12 +24,14 @@ ELASTIC_SIGMA = 4.0
 # ---- affine augmentation ---------------------------------------------------------------------------------
 
 
-def make_augmenter(seed: int) -> keras.Sequential:
-    """Random small rotation, shift and zoom of (batch, 28, 28, 1) images, filling with black."""
+def make_augmenter(
+    seed: int, max_rotation_degrees: float = MAX_ROTATION_DEGREES, max_shift: float = MAX_SHIFT_FRACTION
+) -> keras.Sequential:
+    """Random rotation, shift and zoom of (batch, 28, 28, 1) images, filling with black."""
     return keras.Sequential(
         [
-            keras.layers.RandomRotation(MAX_ROTATION_DEGREES / 360, fill_mode="constant", seed=seed),
-            keras.layers.RandomTranslation(MAX_SHIFT_FRACTION, MAX_SHIFT_FRACTION, fill_mode="constant", seed=seed + 1),
+            keras.layers.RandomRotation(max_rotation_degrees / 360, fill_mode="constant", seed=seed),
+            keras.layers.RandomTranslation(max_shift, max_shift, fill_mode="constant", seed=seed + 1),
             keras.layers.RandomZoom(MAX_ZOOM_FRACTION, fill_mode="constant", seed=seed + 2),
         ],
         name="augmentation",

@@ -94,6 +94,11 @@ class TrainConfig:
     # before this field load as relu, which is what they used.
     activation: tuple[str, ...] = ("relu",)
     augment: bool = False
+    # How far augment moves each training digit: rotations up to ± this many degrees, shifts up to ± this
+    # fraction of the size in each direction (zooms stay ±10 %). Runs saved before these fields load as 10° and
+    # 0.1, which is what they used.
+    augment_rotation: float = 10.0
+    augment_shift: float = 0.1
     # Elastic distortions of every training image (core/augmentation.py), before augment's affine moves; runs
     # saved before this field load as False, which is what they used.
     elastic: bool = False
@@ -136,6 +141,11 @@ class TrainConfig:
             (finite(self.dropout) and 0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (finite(self.l2) and self.l2 >= 0.0, "L2 must be a finite number >= 0"),
             (finite(self.learning_rate) and self.learning_rate > 0.0, "learning rate must be a finite number > 0"),
+            (
+                finite(self.augment_rotation) and 0.0 <= self.augment_rotation <= 180.0,
+                "augmentation's rotation must be in [0, 180] degrees",
+            ),
+            (finite(self.augment_shift) and 0.0 <= self.augment_shift < 1.0, "augmentation's shift must be in [0, 1)"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch size must be >= 1"),
             (

@@ -267,7 +267,8 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, config: TrainConfig) ->
     if config.elastic:
         dataset = dataset.map(elastic_batch(config.seed), num_parallel_calls=1)
     if config.augment:
-        dataset = dataset.map(augment_batch(make_augmenter(config.seed)), num_parallel_calls=1)
+        augmenter = make_augmenter(config.seed, config.augment_rotation, config.augment_shift)
+        dataset = dataset.map(augment_batch(augmenter), num_parallel_calls=1)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

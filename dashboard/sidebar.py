@@ -20,6 +20,17 @@ from dashboard.upload_panel import render_upload_panel
 JOB_KEY = "training_job_id"
 JOB_PARAM = "job"  # the URL parameter holding the session's running job
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 5e-3, 1e-2]
+
+
+def augment_range_label(rotation: float, shift: float) -> str:
+    return f"±{rotation:g}°, ±{shift:.0%}"
+
+
+# How far augmentation may move a digit: its label → (rotation in degrees, shift as a fraction of the size).
+AUGMENT_RANGES = {
+    augment_range_label(degrees, shift): (degrees, shift)
+    for degrees, shift in [(5.0, 0.05), (10.0, 0.1), (15.0, 0.15), (20.0, 0.2)]
+}
 MONITOR_LABELS = {"val_loss": "lowest validation loss", "val_accuracy": "highest validation accuracy"}
 POLL_SECONDS = 2.0  # each poll reruns the fragment; faster polling slows training
 
@@ -117,6 +128,14 @@ def render_training_form() -> None:
             l2 = st.select_slider("L2 weight decay", [0.0, 1e-5, 1e-4, 1e-3], 0.0, format_func="{:g}".format)
             validation_fraction = st.slider("Validation fraction", 0.05, 0.3, 0.1, 0.05)
             augment = st.checkbox("Augment (small rotations, shifts, zoom)", defaults.augment, key=f"augment_{arch}")
+            augment_range = st.select_slider(
+                "Augmentation range",
+                list(AUGMENT_RANGES),
+                augment_range_label(defaults.augment_rotation, defaults.augment_shift),
+                key=f"augment_range_{arch}",
+                help="With Augment: how far each training digit may be turned and moved (zooms stay within "
+                "±10 %). The recipes use ±10°; An et al. (2020) train 150 epochs at ±20°.",
+            )
             elastic = st.checkbox(
                 "Elastic distortions",
                 defaults.elastic,
@@ -150,6 +169,8 @@ def render_training_form() -> None:
                 l2=float(l2),
                 validation_fraction=float(validation_fraction),
                 augment=augment,
+                augment_rotation=AUGMENT_RANGES[augment_range][0],
+                augment_shift=AUGMENT_RANGES[augment_range][1],
                 elastic=elastic,
                 patience=int(patience),
                 early_stopping_monitor=monitor,

@@ -150,7 +150,8 @@ def test_a_version_1_record_loads_and_round_trips():
     assert record.versions == raw["versions"] and record.created == raw["created"]
     assert RunRecord.from_dict(record.to_dict()) == record
     # Nothing is lost: written back, it is the same file plus its version and the settings it trained with
-    # before they could be chosen (relu, early stopping on validation loss, float32, no elastic distortions).
+    # before they could be chosen (relu, early stopping on validation loss, float32, no elastic distortions,
+    # augmentation's ±10° and ±10 %).
     # kernel_cnn's kernel size is 0 for every other architecture.
     config = {
         **raw["config"],
@@ -158,6 +159,8 @@ def test_a_version_1_record_loads_and_round_trips():
         "early_stopping_monitor": "val_loss",
         "precision": "float32",
         "elastic": False,
+        "augment_rotation": 10.0,
+        "augment_shift": 0.1,
         "kernel_size": 0,
     }
     assert json.loads(json.dumps(record.to_dict())) == {

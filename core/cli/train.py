@@ -39,6 +39,8 @@ CONFIG_OPTIONS = (
     "early_stopping_monitor",
     "activation",
     "augment",
+    "augment_rotation",
+    "augment_shift",
     "elastic",
     "precision",
     "seed",
@@ -73,6 +75,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"of the hidden layers: one for all, or one per layer, e.g. relu,tanh; from {', '.join(ACTIVATIONS)}",
     )
     parser.add_argument("--augment", action="store_true", default=None)
+    parser.add_argument(
+        "--augment-rotation", type=float, help="with --augment: rotate by up to ± this many degrees (default 10)"
+    )
+    parser.add_argument(
+        "--augment-shift", type=float, help="with --augment: shift by up to ± this fraction of the size (default 0.1)"
+    )
     parser.add_argument(
         "--elastic", action="store_true", default=None, help="also bend each training digit (elastic distortions)"
     )
