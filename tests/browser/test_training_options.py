@@ -30,3 +30,25 @@ def test_a_run_trained_with_elastic_distortions_ticked_is_saved_with_them(app):
     (run,) = runs_named(RunStore(app.server.runs_dir), "opt-elastic")
     assert run.config.elastic is True and run.config.epochs == 1
     app.check()
+
+
+def test_a_run_trained_with_a_wider_augmentation_range_is_saved_with_it(app):
+    page = app.page
+    page.goto(app.server.url)
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    start = fill_training_form(page, "opt-range", epochs=1)
+    form = training_form(page)
+    range_slider = form.locator('[data-testid="stSlider"]').filter(has_text="Augmentation range")
+    expect(range_slider).to_contain_text("±10°, ±10%")
+    thumb = range_slider.get_by_role("slider")
+    thumb.focus()
+    thumb.press("ArrowRight")  # one step per press, as a keyboard user moves it
+    thumb.press("ArrowRight")
+    expect(range_slider).to_contain_text("±20°, ±20%")
+    screenshot(page, "training-form-augment-range")
+    start.click()
+    wait_for_finish(page)
+    (run,) = runs_named(RunStore(app.server.runs_dir), "opt-range")
+    assert (run.config.augment_rotation, run.config.augment_shift) == (20.0, 0.2)
+    app.check()
