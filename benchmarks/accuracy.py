@@ -80,6 +80,8 @@ def recipe(run: RunInfo) -> str:
         parts.append(f"rotations ±{config.augment_rotation:g}°, shifts ±{config.augment_shift:.0%}")
     if config.elastic:
         parts.append("elastic distortions")
+    if config.weight_averaging:
+        parts.append(f"weights averaged ({config.weight_averaging:g})")
     return ", ".join(parts)
 
 

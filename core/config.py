@@ -102,6 +102,9 @@ class TrainConfig:
     # Elastic distortions of every training image (core/augmentation.py), before augment's affine moves; runs
     # saved before this field load as False, which is what they used.
     elastic: bool = False
+    # The decay of an exponential moving average of the weights that validation, early stopping and the saved
+    # model use (core/weight_averaging.py); 0 is off: the raw weights, as runs saved before this field used.
+    weight_averaging: float = 0.0
     # kernel_cnn's one kernel size (0 for the other architectures, whose kernels are fixed).
     kernel_size: int = 0
     # The dtype policy training computes in ("auto": bfloat16 where the CPU has it natively); runs saved before
@@ -146,6 +149,10 @@ class TrainConfig:
                 "augmentation's rotation must be in [0, 180] degrees",
             ),
             (finite(self.augment_shift) and 0.0 <= self.augment_shift < 1.0, "augmentation's shift must be in [0, 1)"),
+            (
+                finite(self.weight_averaging) and 0.0 <= self.weight_averaging < 1.0,
+                "weight averaging's decay must be in [0, 1)",
+            ),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 1, "batch size must be >= 1"),
             (

@@ -22,6 +22,7 @@ from core.errors import TrainingDivergedError
 from core.fused_batchnorm import FusedBatchNormalization
 from core.models import build_model
 from core.precision import training_precision
+from core.weight_averaging import AveragedWeightsForValidation
 
 # Building a model touches Keras' global state; trainings in several threads take turns.
 _BUILD_LOCK = threading.Lock()
@@ -179,7 +180,10 @@ def train(
         patience=config.patience,
         restore_best_weights=True,
     )
-    callbacks = [guard, BatchNormRecalibration(x_train), progress, early_stopping, *(extra_callbacks or [])]
+    callbacks = [guard, BatchNormRecalibration(x_train), progress, early_stopping]
+    if config.weight_averaging:
+        callbacks.append(AveragedWeightsForValidation(x_train))  # after early stopping, before the backups
+    callbacks += extra_callbacks or []
     backup = None
     if backup_dir is not None:
         resumable, backup = backup_callbacks(backup_dir, progress, early_stopping, guard)

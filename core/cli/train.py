@@ -42,6 +42,7 @@ CONFIG_OPTIONS = (
     "augment_rotation",
     "augment_shift",
     "elastic",
+    "weight_averaging",
     "precision",
     "seed",
     "name",
@@ -83,6 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--elastic", action="store_true", default=None, help="also bend each training digit (elastic distortions)"
+    )
+    parser.add_argument(
+        "--weight-averaging",
+        type=float,
+        metavar="DECAY",
+        help="validate and keep a moving average of the weights with this decay per step, e.g. 0.999 (default: off)",
     )
     parser.add_argument(
         "--precision", choices=PRECISIONS, help="what training computes in (auto: bfloat16 where the CPU has it)"
