@@ -52,3 +52,24 @@ def test_a_run_trained_with_a_wider_augmentation_range_is_saved_with_it(app):
     (run,) = runs_named(RunStore(app.server.runs_dir), "opt-range")
     assert (run.config.augment_rotation, run.config.augment_shift) == (20.0, 0.2)
     app.check()
+
+
+def test_a_run_trained_with_weight_averaging_is_saved_with_its_decay(app):
+    page = app.page
+    page.goto(app.server.url)
+    expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=APP_TIMEOUT_MS)
+    wait_for_app(page)
+    start = fill_training_form(page, "opt-averaging", epochs=1)
+    averaging = training_form(page).locator('[data-testid="stSlider"]').filter(has_text="Weight averaging")
+    expect(averaging).to_contain_text("off")
+    thumb = averaging.get_by_role("slider")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    thumb.press("ArrowRight")
+    expect(averaging).to_contain_text("decay 0.999")
+    screenshot(page, "training-form-weight-averaging")
+    start.click()
+    wait_for_finish(page)
+    (run,) = runs_named(RunStore(app.server.runs_dir), "opt-averaging")
+    assert run.config.weight_averaging == 0.999 and run.config.epochs == 1
+    app.check()
