@@ -72,11 +72,9 @@ def recipe(run: RunInfo) -> str:
     if config.activation != ("relu",):
         parts.append("/".join(config.activation))
     parts.append(f"dropout {config.dropout:g}")
-    standard = TrainConfig()
-    if config.augment and (config.augment_rotation, config.augment_shift) != (
-        standard.augment_rotation,
-        standard.augment_shift,
-    ):
+    standard = TrainConfig()  # the ±10°, ±10 % every recipe used before the range could be chosen
+    other_range = (config.augment_rotation, config.augment_shift) != (standard.augment_rotation, standard.augment_shift)
+    if config.augment and other_range:
         parts.append(f"rotations ±{config.augment_rotation:g}°, shifts ±{config.augment_shift:.0%}")
     if config.elastic:
         parts.append("elastic distortions")
