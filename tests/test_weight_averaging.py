@@ -1,5 +1,5 @@
 """Weight averaging: validation, early stopping and the saved model see the averaged weights, training carries on
-from the raw ones, and the average survives a stop; the option reaches training from the command line."""
+from the raw ones, and the average survives a stop; the option reaches training from the command line and the form."""
 
 import dataclasses
 from types import SimpleNamespace
@@ -27,8 +27,8 @@ def config(**settings):
     return TrainConfig.for_arch("mlp", hidden_units=(32,), learning_rate=1e-2, seed=3, train_limit=600, **settings)
 
 
-class AveragesAtEpochEnd(keras.callbacks.Callback):
-    """The optimizer's averages after each epoch, and when an epoch begins."""
+class OptimizerAverages(keras.callbacks.Callback):
+    """The optimizer's averages as each epoch begins and after it ends."""
 
     def __init__(self):
         super().__init__()
@@ -87,10 +87,10 @@ def test_the_best_epochs_average_is_kept_not_the_last(small_data):
 
 def test_the_average_carries_on_after_a_stop(small_data, tmp_path):
     settings = config(epochs=3, weight_averaging=0.9)
-    before_stop = AveragesAtEpochEnd()
+    before_stop = OptimizerAverages()
     with pytest.raises(Stopped):
         train(settings, small_data, extra_callbacks=[before_stop, StopAtEpoch(3)], backup_dir=tmp_path)
-    resumed = AveragesAtEpochEnd()
+    resumed = OptimizerAverages()
     train(settings, small_data, extra_callbacks=[resumed], backup_dir=tmp_path)
     assert len(before_stop.at_end) == 2 and before_stop.at_end[-1]
     assert all(np.array_equal(a, b) for a, b in zip(resumed.at_begin[0], before_stop.at_end[-1], strict=True))
