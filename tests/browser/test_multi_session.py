@@ -172,8 +172,8 @@ def wait_for_redrawn_form(form: Locator, old_epochs_id: str) -> None:
     both can be in the page (or only the old one, if the rerun has not started yet).
     """
     epochs = form.get_by_label("Epochs", exact=True)
-    expect(epochs.and_(form.locator(f'input:not([id="{old_epochs_id}"])'))).to_have_count(1)
-    expect(epochs).to_have_count(1)
+    expect(epochs.and_(form.locator(f'input:not([id="{old_epochs_id}"])'))).to_have_count(1, timeout=APP_TIMEOUT_MS)
+    expect(epochs).to_have_count(1, timeout=APP_TIMEOUT_MS)
 
 
 def fill_training_form(
@@ -399,7 +399,7 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
             if title == "Training curves":
                 epochs_run = f"{run.record.stopped_epoch} / {run.config.epochs}"
                 metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Epochs run")
-                expect(metric).to_contain_text(epochs_run)
+                expect(metric).to_contain_text(epochs_run, timeout=APP_TIMEOUT_MS)
             elif title == "Weights":
                 units = run.config.hidden_units[0]
                 expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
