@@ -398,8 +398,7 @@ def test_five_sessions_browse_while_one_trains(sessions, streamlit_server, quick
             wait_for_page(page, title)
             if title == "Training curves":
                 epochs_run = f"{run.record.stopped_epoch} / {run.config.epochs}"
-                metric = page.locator(MAIN).locator('[data-testid="stMetric"]').filter(has_text="Epochs run")
-                expect(metric).to_contain_text(epochs_run, timeout=APP_TIMEOUT_MS)
+                expect(metric_value(page, "Epochs run")).to_have_text(epochs_run, timeout=APP_TIMEOUT_MS)
             elif title == "Weights":
                 units = run.config.hidden_units[0]
                 expect(page.locator(MAIN).get_by_text(re.compile(r"^Each tile is one of the"))).to_contain_text(
