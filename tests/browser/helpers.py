@@ -27,6 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 DEFAULT_TIMEOUT_MS = 30_000  # of every Playwright action
+SELECT_ATTEMPTS = 3  # opening a selectbox's list again when a rerun closed it
 CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
 MAX_SCREENSHOT_HEIGHT = 6_000
 
@@ -131,12 +132,23 @@ def close_selectbox(page: Page) -> None:
 
 
 def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
-    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox."""
-    open_selectbox(page, selectbox)
-    # The list is virtualised (only the first few options are in the page): typing filters it, so a
-    # run far down a long store's list is rendered too.
-    selectbox.locator("input").fill(option)
-    page.get_by_role("option", name=option, exact=exact).click()
+    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox.
+
+    Under load a rerun can re-render the widget and close its list after it opened, leaving the typed
+    text and no options: then the list is opened and filtered again, as a person would.
+    """
+    wanted = page.get_by_role("option", name=option, exact=exact)
+    for attempt in range(SELECT_ATTEMPTS):
+        open_selectbox(page, selectbox)
+        # The list is virtualised (only the first few options are in the page): typing filters it, so a
+        # run far down a long store's list is rendered too.
+        selectbox.locator("input").fill(option)
+        try:
+            wanted.click(timeout=DEFAULT_TIMEOUT_MS // SELECT_ATTEMPTS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == SELECT_ATTEMPTS - 1:
+                raise
     expect(selectbox.locator("input")).to_have_value(option if exact else re.compile(re.escape(option)))
 
 
