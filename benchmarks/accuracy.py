@@ -80,7 +80,22 @@ def recipe(run: RunInfo) -> str:
         parts.append("elastic distortions")
     if config.weight_averaging:
         parts.append(f"weights averaged ({config.weight_averaging:g})")
-    return ", ".join(parts)
+    return ", ".join(parts + optimizer_differences(config))
+
+
+def optimizer_differences(config: TrainConfig) -> list[str]:
+    """The optimizer settings where the run left its architecture's defaults: batch size, rate, schedule."""
+    defaults = TrainConfig.for_arch(config.arch)
+    parts = []
+    if config.batch_size != defaults.batch_size:
+        parts.append(f"batches of {config.batch_size}")
+    if config.learning_rate != defaults.learning_rate:
+        parts.append(f"learning rate {config.learning_rate:g}")
+    if config.schedule == "exponential":
+        parts.append(f"× {config.learning_rate_decay:g} per epoch")
+    elif config.schedule != defaults.schedule:
+        parts.append(f"{config.schedule.replace('_', '-')} schedule")
+    return parts
 
 
 def best_recipe(scored: list[ScoredRun], seeds: int = MIN_SEEDS) -> tuple[str, list[ScoredRun]] | None:

@@ -48,9 +48,17 @@ def build_model(
 
 
 def learning_rate(config: TrainConfig, steps_per_epoch: int):
-    """A constant rate, or one cycle: linear warm-up to the peak over 25 % of steps, cosine to 0."""
+    """A constant rate; exponential: times the decay after each epoch; one cycle: linear warm-up to the peak over
+    25 % of steps, cosine to 0. Each is a function of the optimizer's step, so a resumed run carries on where it was."""
     if config.schedule == "constant":
         return config.learning_rate
+    if config.schedule == "exponential":
+        return keras.optimizers.schedules.ExponentialDecay(
+            initial_learning_rate=config.learning_rate,
+            decay_steps=steps_per_epoch,
+            decay_rate=config.learning_rate_decay,
+            staircase=True,
+        )
     total = max(2, config.epochs * steps_per_epoch)
     warmup = max(1, total // 4)
     return keras.optimizers.schedules.CosineDecay(

@@ -64,13 +64,14 @@ def test_a_stopped_run_resumes_at_the_epoch_after_its_last_finished_one(small_da
     assert result.stopped_epoch == 4 and not result.early_stopped
 
 
-def test_the_schedule_and_optimizer_carry_on(small_data, tmp_path):
-    settings = config(epochs=4, schedule="one_cycle", batch_size=60)
+@pytest.mark.parametrize("schedule", ["one_cycle", "exponential"])
+def test_the_schedule_and_optimizer_carry_on(small_data, tmp_path, schedule):
+    settings = config(epochs=4, schedule=schedule, batch_size=60)
     stop_before(3, settings, small_data, tmp_path)
     result = train(settings, small_data, backup_dir=tmp_path)
     rates = [row["learning_rate"] for row in result.history]
     uninterrupted = [row["learning_rate"] for row in train(settings, small_data).history]
-    assert rates == pytest.approx(uninterrupted)  # a restarted optimizer would repeat the warm-up's rates
+    assert rates == pytest.approx(uninterrupted)  # a restarted optimizer would repeat the first epochs' rates
 
 
 def test_the_best_epoch_before_the_stop_is_kept(small_data, tmp_path):

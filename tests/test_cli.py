@@ -133,7 +133,7 @@ def test_cli_rejects_bad_values_without_traceback(tmp_path):
 
 
 def test_cli_refuses_non_finite_settings_before_training(tmp_path, capsys):
-    for option in ("--learning-rate", "--dropout", "--l2", "--validation-fraction"):
+    for option in ("--learning-rate", "--learning-rate-decay", "--dropout", "--l2", "--validation-fraction"):
         code = main(["train", "--source", "sample", "--runs-dir", str(tmp_path), option, "inf"])
         err = capsys.readouterr().err.strip()
         assert code == 2 and err.startswith("error:") and "\n" not in err, err

@@ -32,6 +32,7 @@ CONFIG_OPTIONS = (
     "dropout",
     "l2",
     "learning_rate",
+    "learning_rate_decay",
     "epochs",
     "batch_size",
     "validation_fraction",
@@ -61,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dropout", type=float)
     parser.add_argument("--l2", type=float)
     parser.add_argument("--learning-rate", type=float)
+    parser.add_argument(
+        "--learning-rate-decay",
+        type=float,
+        metavar="FACTOR",
+        help="with --schedule exponential: multiply the rate by this after every epoch (default 0.98)",
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--validation-fraction", type=float)
