@@ -9,7 +9,7 @@ from keras import layers
 
 from core.config import TrainConfig
 from core.precision import with_dtype_policy
-from core.weight_averaging import averaging_optimizer_options
+from core.weight_averaging import adam
 
 INPUT_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -38,9 +38,7 @@ def build_model(
     if policy != "float32":
         model = with_dtype_policy(model, policy)
     model.compile(
-        optimizer=keras.optimizers.Adam(
-            learning_rate=learning_rate(config, steps_per_epoch), **averaging_optimizer_options(config.weight_averaging)
-        ),
+        optimizer=adam(learning_rate(config, steps_per_epoch), config.weight_averaging),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

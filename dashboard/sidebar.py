@@ -153,8 +153,8 @@ def render_training_form() -> None:
                 format_func=lambda decay: f"decay {decay:g}" if decay else "off",
                 key=f"averaging_{arch}",
                 help="Validate, keep and save a moving average of the weights rather than the last step's. "
-                "0.999 averages over about the last thousand steps (An et al. 2020 use it for MNIST). Here it "
-                "reached deep_cnn's final validation accuracy in fewer epochs, not a higher one.",
+                "0.999 averages over about the last thousand steps, fewer early on (An et al. 2020 use it for "
+                "MNIST). Here it reached deep_cnn's final validation accuracy in fewer epochs, not a higher one.",
             )
             patience = st.number_input(
                 "Early-stopping patience (epochs)", 0, 50, defaults.patience, key=f"patience_{arch}"

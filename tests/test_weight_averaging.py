@@ -2,12 +2,16 @@
 from the raw ones, and the average survives a stop; the option reaches training from the command line and the form."""
 
 import dataclasses
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pytest
 
+import core.weight_averaging
 import dashboard.sidebar
 from benchmarks.accuracy import recipe
 from core.analysis.evaluation import evaluate
@@ -15,12 +19,22 @@ from core.cli import main
 from core.config import ConfigError, TrainConfig
 from core.runs import RunStore
 from core.training import train
+from core.weight_averaging import adam
 from tests.test_checkpoints import StopAtEpoch, Stopped
 from tests.test_dashboard import assert_no_exception, button, start_app
 
-# Averaged over ~100,000 steps, the weights stay those of the first step (about the untrained network's) for
-# the few dozen steps these runs take, while the raw weights learn: the two are told apart by their accuracy.
+# Averaged over ~100,000 steps without the warm-up, the weights stay those of the first step (about the untrained
+# network's) for the few dozen steps these runs take, while the raw weights learn: the two are told apart by their
+# accuracy. The `frozen_average` fixture takes the warm-up away for the tests of what sees the average.
 FROZEN = 0.99999
+
+
+@pytest.fixture
+def frozen_average(monkeypatch):
+    """Keras' own average (no warm-up), so that at FROZEN it stays at the first step's weights."""
+    monkeypatch.setattr(
+        core.weight_averaging, "update_warmed_up_average", keras.optimizers.Adam._update_model_variables_moving_average
+    )
 
 
 def config(**settings):
@@ -55,13 +69,13 @@ class ValidatedWeights(keras.callbacks.Callback):
         self.seen.append([v.numpy().copy() for v in self.model.trainable_variables])
 
 
-def test_validation_and_the_saved_model_see_the_averaged_weights(small_data):
+def test_validation_and_the_saved_model_see_the_averaged_weights(small_data, frozen_average):
     result = train(config(epochs=3, weight_averaging=FROZEN), small_data)
     assert all(row["val_accuracy"] < 0.3 for row in result.history)  # the average has not learnt yet
     assert evaluate(result.model, small_data.x_test, small_data.y_test).accuracy < 0.3
 
 
-def test_training_carries_on_from_the_raw_weights(small_data):
+def test_training_carries_on_from_the_raw_weights(small_data, frozen_average):
     averaged = train(config(epochs=3, weight_averaging=FROZEN), small_data)
     plain = train(config(epochs=3), small_data)
     assert averaged.history[-1]["accuracy"] > 0.7  # left with the averaged weights, it would not learn
@@ -74,7 +88,7 @@ def test_a_moderate_average_gives_a_sensible_model_in_bfloat16_too(small_data):
     assert evaluate(result.model, small_data.x_test, small_data.y_test).accuracy > 0.7
 
 
-def test_the_best_epochs_average_is_kept_not_the_last(small_data):
+def test_the_best_epochs_average_is_kept_not_the_last(small_data, frozen_average):
     # Validation accuracy stays at chance under FROZEN, tied every epoch: early stopping keeps the first.
     validated = ValidatedWeights()
     settings = config(epochs=3, weight_averaging=FROZEN, early_stopping_monitor="val_accuracy")
@@ -83,6 +97,39 @@ def test_the_best_epochs_average_is_kept_not_the_last(small_data):
     kept = result.model.trainable_variables
     assert all(np.array_equal(k.numpy(), first) for k, first in zip(kept, validated.seen[0], strict=True))
     assert not all(np.array_equal(k.numpy(), last) for k, last in zip(kept, validated.seen[-1], strict=True))
+
+
+def test_a_short_run_averages_its_recent_weights_not_its_first_ones(small_data):
+    # About 100 steps at 0.999: without the warm-up the first step's weights would keep 90 % of the average.
+    result = train(config(epochs=3, weight_averaging=0.999), small_data)
+    assert result.history[-1]["val_accuracy"] > 0.7
+    assert evaluate(result.model, small_data.x_test, small_data.y_test).accuracy > 0.7
+
+
+def test_the_average_warms_up_step_by_step():
+    weight = keras.Variable(np.zeros(3, np.float32))
+    optimizer = adam(0.1, averaging_decay=0.999)
+    expected = None
+    for step in range(30):
+        optimizer.apply([keras.ops.ones(3)], [weight])
+        momentum = 0.0 if step == 0 else min(0.999, (1 + step) / (10 + step))
+        raw = weight.numpy()
+        expected = raw if expected is None else momentum * expected + (1 - momentum) * raw
+    (average,) = [v for v in optimizer.variables if v.name.endswith("average")]
+    np.testing.assert_allclose(average.numpy(), expected, rtol=1e-5)
+    assert np.all(weight.numpy() < average.numpy())  # it lags the raw weights, which fall by ~0.1 a step
+
+
+def test_a_saved_averaged_run_loads_in_plain_keras(tmp_path):
+    args = ["train", "--source", "sample", "--arch", "mlp", "--epochs", "1", "--train-limit", "300"]
+    assert main([*args, "--weight-averaging", "0.999", "--runs-dir", str(tmp_path)]) == 0
+    (run,), _ = RunStore(tmp_path).list_runs()
+    load = f"import keras; keras.models.load_model({str(run.path / 'model.keras')!r}); print('loaded')"
+    no_project_path = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", load], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=no_project_path
+    )
+    assert done.stdout.strip() == "loaded", done.stderr[-2000:]
 
 
 def test_the_average_carries_on_after_a_stop(small_data, tmp_path):
