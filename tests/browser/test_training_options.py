@@ -71,4 +71,6 @@ def test_a_setting_moved_two_steps_on_its_slider_is_saved_with_the_run(app, labe
     screenshot(app.page, f"training-form-{name}")
     run = train_and_find(app, start, name)
     assert {field: getattr(run.config, field) for field in saved} == saved and run.config.epochs == 1
+    if "weight_averaging" in saved:  # the average of its recent steps, not of its near-random first one
+        assert run.record.validation_accuracy > 0.7
     app.check()
