@@ -151,8 +151,8 @@ def test_a_version_1_record_loads_and_round_trips():
     assert RunRecord.from_dict(record.to_dict()) == record
     # Nothing is lost: written back, it is the same file plus its version and the settings it trained with
     # before they could be chosen (relu, early stopping on validation loss, float32, no elastic distortions,
-    # augmentation's ±10° and ±10 %, no weight averaging).
-    # kernel_cnn's kernel size is 0 for every other architecture.
+    # augmentation's ±10° and ±10 %, no weight averaging). kernel_cnn's kernel size is 0 for every other
+    # architecture; the exponential schedule's decay, 0.98, is there and unused under the run's schedule.
     config = {
         **raw["config"],
         "activation": ["relu"],
@@ -163,6 +163,7 @@ def test_a_version_1_record_loads_and_round_trips():
         "augment_shift": 0.1,
         "weight_averaging": 0.0,
         "kernel_size": 0,
+        "learning_rate_decay": 0.98,
     }
     assert json.loads(json.dumps(record.to_dict())) == {
         **raw,
