@@ -1,4 +1,4 @@
-# The two entry points of the README: `make dashboard` and `make test`.
+# The two entry points of the README: `make dashboard` and `make test`; `make check` runs the quick tiers only.
 # Each creates .venv on first use and re-installs only when a requirements file changes.
 
 VENV := .venv
@@ -8,13 +8,17 @@ PYTEST_ARGS ?=
 # With no terminal on stdin (nohup, a service, a container, CI) nobody is there to see a browser: run headless.
 HEADLESS_WITHOUT_TTY = $$([ -t 0 ] || echo --server.headless=true)
 
-.PHONY: dashboard test chromium postgresql
+.PHONY: dashboard test check chromium postgresql
 
 dashboard: $(VENV)/.runtime-installed
 	$(PYTHON) -m streamlit run dashboard/Home.py $(HEADLESS_WITHOUT_TTY)
 
 test: $(VENV)/.dev-installed chromium postgresql
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The in-process tiers only: unit tests and the dashboard under AppTest (no other process, no browser, no database).
+check: $(VENV)/.dev-installed
+	$(PYTHON) -m pytest tests/unit tests/app $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -32,8 +36,8 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/pyth
 chromium:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
-# The scale-out tests start a throw-away PostgreSQL server of their own (tests/postgres_server.py); Debian keeps
-# its server binaries in /usr/lib/postgresql/<version>/bin.
+# The scale-out tests start a throw-away PostgreSQL server of their own (tests/support/postgres_server.py);
+# Debian keeps its server binaries in /usr/lib/postgresql/<version>/bin.
 postgresql:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
 		{ $(SUDO) apt-get update && $(SUDO) apt-get install -y postgresql; }

@@ -1,8 +1,13 @@
-"""Shared fixtures: isolated environment, the offline sample, a tiny trained run."""
+"""Shared fixtures: isolated environment, the offline sample, a tiny trained run; each test's tier marker.
+
+The tests are laid out in tiers, one folder each, and a test's folder sets its marker:
+`unit` (in process), `app` (AppTest), `process` (other processes or servers), `browser`
+(Playwright and Chromium) and `full_mnist` (needs MNIST_DIR). Helpers shared between test
+modules live in tests/support/.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,9 +16,23 @@ from core.config import TrainConfig
 from core.data import MnistData, load_sample
 from core.experiment import run_experiment
 from core.runs import RunStore
-from tests.uploaded_models import CASES, UploadedModel, train_and_save
+from tests.support.full_mnist import FULL_MNIST_DIR
+from tests.support.uploaded_models import CASES, UploadedModel, train_and_save
 
-FULL_MNIST_DIR = os.environ.get("MNIST_DIR")
+TESTS = Path(__file__).resolve().parent
+TIER_MARKERS = ("unit", "app", "process", "browser", "full_mnist")  # the folders under tests/, one per tier
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test with its tier, the folder it is in (tests/<tier>/...)."""
+    for item in items:
+        path = item.path.resolve()
+        if not path.is_relative_to(TESTS):
+            continue
+        tier = path.relative_to(TESTS).parts[0]
+        if tier not in TIER_MARKERS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live in a tier folder, one of {', '.join(TIER_MARKERS)}")
+        item.add_marker(tier)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +73,7 @@ def trained_store(tmp_path_factory, sample_data):
 
 @pytest.fixture(scope="session")
 def uploaded_models(tmp_path_factory, sample_data) -> dict[str, UploadedModel]:
-    """Models trained elsewhere, one per convention people bring (tests/uploaded_models.py), as .keras files."""
+    """Models trained elsewhere, one per convention people bring (tests/support/uploaded_models.py), as .keras."""
     folder = tmp_path_factory.mktemp("uploaded-models")
     return {name: train_and_save(name, sample_data, folder) for name in CASES}
 

@@ -28,7 +28,7 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from tests.browser.helpers import DEFAULT_TIMEOUT_MS, ConsoleLog, assert_no_exception_boxes, screenshot
+from tests.support.browser import DEFAULT_TIMEOUT_MS, ConsoleLog, assert_no_exception_boxes, screenshot
 
 OLDER_RUN = TrainConfig.for_arch("mlp", hidden_units=(32,), epochs=2, seed=3, name="older run")
 

@@ -1,7 +1,7 @@
 """Bring your own model in Chromium: upload a model trained elsewhere in the sidebar and read what it says.
 
 The quickstart model (input (28, 28), logits out) and the keras-io convnet (input (28, 28, 1)) of
-tests/uploaded_models.py go through the real file picker; the sidebar lists the adapter's notes and
+tests/support/uploaded_models.py go through the real file picker; the sidebar lists the adapter's notes and
 the pages work. Screenshots: artifacts/screenshots/byom-*.png.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     active_model_alert,
@@ -22,8 +22,6 @@ from tests.browser.helpers import (
     sidebar,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
 
 
 def upload_model(page, path) -> None:

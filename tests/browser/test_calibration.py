@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (
+from tests.support.browser import (
     MAIN,
     assert_charts_drawn,
     draw_stroke,
@@ -19,8 +18,6 @@ from tests.browser.helpers import (
     vertical_one,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
 
 
 def test_calibration_page_toggle_and_not_sure_on_draw(app, quick_run):

@@ -15,7 +15,7 @@ from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunStore
 from dashboard.server_process import VIEWPORT
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     ConsoleLog,
@@ -31,8 +31,6 @@ from tests.browser.helpers import (
     wait_for_app,
     wait_for_images,
 )
-
-pytestmark = pytest.mark.browser
 
 WHO_IS_RIGHT = re.compile(r"^true \d\s+A [✓✗]\d · B [✓✗]\d$")
 

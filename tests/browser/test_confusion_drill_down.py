@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.analysis.evaluation import most_confused_pairs
-from tests.browser.helpers import (
+from tests.support.browser import (
     MAIN,
     assert_confusion_matrix_drawn,
     confusion_cells,
@@ -18,8 +17,6 @@ from tests.browser.helpers import (
     screenshot,
     wait_for_images,
 )
-
-pytestmark = pytest.mark.browser
 
 
 def click_cell(page: Page, true: int, predicted: int) -> None:

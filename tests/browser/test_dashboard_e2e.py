@@ -10,7 +10,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 from playwright.sync_api import expect
 
 from core.analysis.handwriting import BY_NAME, as_upload, pixel_art
@@ -20,7 +19,7 @@ from core.preprocessing import digit_from_upload
 from core.run_selection import default_run
 from core.runs import RunStore
 from dashboard.page_registry import ANALYSIS_PAGES
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     active_model_alert,
@@ -42,8 +41,6 @@ from tests.browser.helpers import (
     vertical_one,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
 
 TRAINING_TIMEOUT_MS = 300_000  # 10-40 s here; minutes when other jobs load the 2 cores
 DRAW_HINT = "Draw a digit on the black canvas to see what the model predicts."

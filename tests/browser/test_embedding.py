@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     draw_stroke,
@@ -20,8 +19,6 @@ from tests.browser.helpers import (
     wait_for_app,
     wait_for_images,
 )
-
-pytestmark = pytest.mark.browser
 
 CHART = '[data-testid="stVegaLiteChart"]'
 TOOLTIP = "#vg-tooltip-element.visible"

@@ -27,7 +27,7 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     active_model_alert,
@@ -39,9 +39,7 @@ from tests.browser.helpers import (
     screenshot,
     wait_for_images,
 )
-from tests.conftest import FULL_MNIST_DIR
-
-pytestmark = pytest.mark.browser
+from tests.support.full_mnist import FULL_MNIST_DIR
 
 RECIPES = tuple(ARCHITECTURE_DEFAULTS)  # every recipe the sidebar offers
 ENSEMBLE_SEEDS = (0, 1, 2)  # of deep_cnn: the heaviest ensemble a user builds from the recipes

@@ -9,20 +9,9 @@ import csv
 import io
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import (
-    APP_TIMEOUT_MS,
-    MAIN,
-    go_to_page,
-    open_app,
-    screenshot,
-    wait_for_app,
-    wait_for_images,
-)
-
-pytestmark = pytest.mark.browser
+from tests.support.browser import APP_TIMEOUT_MS, MAIN, go_to_page, open_app, screenshot, wait_for_app, wait_for_images
 
 JOB_TIMEOUT_MS = 300_000  # K trainings of the fast recipe: tens of seconds here, minutes under load
 TITLE = "Label issues"

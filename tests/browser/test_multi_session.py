@@ -32,8 +32,7 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from dashboard.sidebar import LEARNING_RATES
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     DEFAULT_TIMEOUT_MS,
     MAIN,
@@ -44,9 +43,12 @@ from tests.browser.helpers import (
     canvas_ink_pixels,
     draw_stroke,
     ellipse_zero,
+    fill_training_form,
     load_saved_run,
     metric_value,
     open_expander,
+    progress_bar,
+    runs_named,
     screenshot,
     select_option,
     selectbox_options,
@@ -54,13 +56,10 @@ from tests.browser.helpers import (
     vertical_one,
     wait_for_app,
     wait_for_empty_canvas,
+    wait_for_finish,
     wait_for_images,
 )
 
-pytestmark = pytest.mark.browser
-
-TRAINING_TIMEOUT_MS = 240_000  # a few epochs of the MLP or 5 of deep_cnn; generous for a loaded 2-core machine
-FINISHED = re.compile(r"^Finished: test accuracy")
 CANCELLED = "Training cancelled; nothing was saved."
 JOB_LINE = re.compile(r"^Training [a-z_]+ · (job-[A-Za-z0-9_-]{22})$")  # core.jobs.new_job_id
 OTHER_JOBS = re.compile(r"^\d+ other training job\(s\) running on this server\.$")
@@ -151,82 +150,12 @@ def job_in_url(page: Page) -> str | None:
 # ---- training from the sidebar -------------------------------------------------------------------
 
 
-def training_form(page: Page) -> Locator:
-    """The sidebar's "Train a new model" expander, opened."""
-    expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Train a new model")
-    open_expander(expander)
-    return expander
-
-
-def set_number(scope: Locator, label: str, value: int) -> None:
-    field_ = scope.get_by_label(label, exact=True)
-    field_.fill(str(value))
-    field_.press("Tab")  # commits the value (Enter would submit the form)
-    expect(field_).to_have_value(str(value))
-
-
-def wait_for_redrawn_form(form: Locator, old_epochs_id: str) -> None:
-    """Wait until the form shows the new architecture's fields and the old ones are gone.
-
-    The fields' keys name the architecture, so new inputs replace the old; until the rerun ends
-    both can be in the page (or only the old one, if the rerun has not started yet).
-    """
-    epochs = form.get_by_label("Epochs", exact=True)
-    expect(epochs.and_(form.locator(f'input:not([id="{old_epochs_id}"])'))).to_have_count(1, timeout=APP_TIMEOUT_MS)
-    expect(epochs).to_have_count(1, timeout=APP_TIMEOUT_MS)
-
-
-def fill_training_form(
-    page: Page, name: str, epochs: int, patience: int | None = None, slow: bool = False, arch: str = "mlp"
-) -> Locator:
-    """Fill the form for `arch` and return its "Start training" button.
-
-    slow: the lowest learning rate, so the validation loss keeps improving for many epochs and
-    early stopping does not end a long run by itself.
-    """
-    form = training_form(page)
-    architecture = form.locator('[data-testid="stSelectbox"]').filter(has_text="Architecture")
-    if arch != "mlp":
-        old_epochs_id = form.get_by_label("Epochs", exact=True).get_attribute("id")
-        select_option(page, architecture, arch, exact=True)
-        wait_for_redrawn_form(form, old_epochs_id)
-        wait_for_app(page)
-    expect(architecture.locator("input")).to_have_value(arch)
-    set_number(form, "Epochs", epochs)
-    if patience is not None:
-        set_number(form, "Early-stopping patience (epochs)", patience)
-    if slow:
-        thumb = form.locator('[data-testid="stSlider"]').filter(has_text="Learning rate").get_by_role("slider")
-        thumb.focus()
-        for _ in range(len(LEARNING_RATES)):  # down to the first (lowest) rate from any default
-            thumb.press("ArrowLeft")
-        expect(thumb).to_have_attribute("aria-valuetext", "0.0001")
-    run_name = form.get_by_label("Run name (optional)")
-    run_name.fill(name)
-    run_name.press("Tab")
-    return form.get_by_role("button", name="Start training")
-
-
-def progress_bar(page: Page) -> Locator:
-    return sidebar(page).locator('[data-testid="stProgress"]')
-
-
 def wait_for_progress(page: Page, epochs: int) -> str:
     """Wait until the sidebar shows the session's job training; returns the job id it names."""
     expect(progress_bar(page)).to_contain_text(re.compile(rf"Epoch \d+/{epochs} · \d+ s"), timeout=APP_TIMEOUT_MS)
     line = sidebar(page).get_by_text(JOB_LINE)
     expect(line).to_be_visible()
     return JOB_LINE.match(line.inner_text().strip()).group(1)
-
-
-def wait_for_finish(page: Page) -> None:
-    expect(sidebar(page).get_by_text(FINISHED)).to_be_visible(timeout=TRAINING_TIMEOUT_MS)
-    expect(progress_bar(page)).to_have_count(0)
-
-
-def runs_named(store: RunStore, slug: str) -> list[RunInfo]:
-    runs, _ = store.list_runs()
-    return [run for run in runs if run.run_id.endswith(f"-{slug}")]
 
 
 # ---- drawing -------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     CANVAS_SIZE,
     MAIN,
@@ -23,8 +23,6 @@ from tests.browser.helpers import (
     vertical_one,
     wait_for_app,
 )
-
-pytestmark = pytest.mark.browser
 
 PHONE = "Pixel 7"
 

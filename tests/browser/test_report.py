@@ -6,10 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.server_process import VIEWPORT
-from tests.browser.helpers import APP_TIMEOUT_MS, SCREENSHOT_DIR, ConsoleLog, open_app, sidebar
-from tests.test_report import full_report, remote_references, tiny_runs
-
-pytestmark = pytest.mark.browser
+from tests.support.browser import APP_TIMEOUT_MS, SCREENSHOT_DIR, ConsoleLog, open_app, sidebar
+from tests.support.reports import full_report, remote_references, tiny_runs
 
 
 @pytest.fixture(scope="module")

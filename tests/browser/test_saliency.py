@@ -11,7 +11,7 @@ from core.config import TrainConfig
 from core.data import load_sample
 from core.experiment import run_experiment
 from core.runs import RunInfo, RunStore
-from tests.browser.helpers import (
+from tests.support.browser import (
     APP_TIMEOUT_MS,
     MAIN,
     assert_charts_drawn,
@@ -24,8 +24,6 @@ from tests.browser.helpers import (
     wait_for_app,
     wait_for_images,
 )
-
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from dashboard.server_process import (
     stop_process_group,
     wait_for_health,
 )
-from tests.browser.helpers import (
+from tests.support.browser import (
     MAIN,
     ConsoleLog,
     assert_charts_drawn,
@@ -38,7 +38,6 @@ from tests.browser.helpers import (
     wait_for_app,
 )
 
-pytestmark = pytest.mark.browser
 TRIALS = 4
 
 

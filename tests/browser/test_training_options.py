@@ -6,10 +6,16 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from core.runs import RunInfo, RunStore
-from tests.browser.helpers import APP_TIMEOUT_MS, MAIN, screenshot, wait_for_app
-from tests.browser.test_multi_session import fill_training_form, runs_named, training_form, wait_for_finish
-
-pytestmark = pytest.mark.browser
+from tests.support.browser import (
+    APP_TIMEOUT_MS,
+    MAIN,
+    fill_training_form,
+    runs_named,
+    screenshot,
+    training_form,
+    wait_for_app,
+    wait_for_finish,
+)
 
 
 def one_epoch_form(app, name: str) -> Locator:

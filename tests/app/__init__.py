@@ -1,0 +1,1 @@
+"""App tier: the dashboard driven headless with Streamlit's AppTest (marker `app`)."""

@@ -1,0 +1,54 @@
+"""The dashboard's server-wide run listing (dashboard/state.py), in process: read once, read again after a change."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from core.runs import RunStore
+from tests.support.dashboard_runs import private_copy, three_tiny_runs
+
+# ---- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, sample_data):
+    """A store with three tiny runs: MLPs with 16 and 24 hidden units, and a CNN. Read-only."""
+    return three_tiny_runs(tmp_path_factory.mktemp("dashboard-runs"), sample_data)
+
+
+@pytest.fixture
+def store_copy(runs, tmp_path):
+    """A private, writable copy of the module's store (for tests that add to it)."""
+    return private_copy(runs, tmp_path)
+
+
+# ---- the sidebar ---------------------------------------------------------------------------------
+
+
+def test_run_listing_is_read_once_and_follows_saves_and_deletes(monkeypatch, store_copy):
+    """Every page visit lists the runs; the store is read again only when a run was saved or deleted."""
+    from dashboard import state
+
+    root, ids = store_copy
+    monkeypatch.setenv("RUNS_DIR", str(root))
+    reads = []
+    read_runs = RunStore.list_runs
+    monkeypatch.setattr(RunStore, "list_runs", lambda store: reads.append(store.root) or read_runs(store))
+
+    def listed() -> set[str]:
+        runs, damaged = state.run_listing()
+        assert not damaged
+        return {run.run_id for run in runs}
+
+    assert listed() == set(ids.values())
+    assert listed() == set(ids.values()) and len(reads) == 1  # nothing changed: the cached listing
+
+    RunStore(root).delete(ids["beta"])
+    assert listed() == {ids["alpha"], ids["gamma"]} and len(reads) == 2
+
+    staging = root / ".saving-copy"  # a save publishes a complete folder by renaming it into the store
+    shutil.copytree(root / ids["alpha"], staging)
+    staging.rename(root / "20991231-000000-copy")
+    assert listed() == {ids["alpha"], ids["gamma"], "20991231-000000-copy"} and len(reads) == 3
