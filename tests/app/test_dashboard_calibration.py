@@ -1,7 +1,7 @@
 """The Calibration page in AppTest: a run (its temperature recorded, or fitted here for an older run), an
 ensemble and an uploaded model; the session's toggle reaching Misclassifications and Draw; "not sure" on Draw.
 
-The app runs on the offline sample (1,000 test images); the store holds two tiny MLP runs trained once.
+The app runs on the offline sample (1,000 test images); the store holds copies of two of the session's tiny MLP runs.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import pytest
 from core.analysis.calibration import apply_temperature, fit_model_temperature, images_to_fit_on
 from core.analysis.evaluation import evaluate
 from core.analysis.inspection import predict_digit
-from core.config import TrainConfig
-from core.experiment import run_experiment
 from core.preprocessing import digit_from_upload
 from core.runs import MODEL_FILE, RECORD_FILE, RunStore
 from tests.support.apptest import (
@@ -41,20 +39,16 @@ CALIBRATION_CHARTS = {"reliability_before", "reliability_after", "accuracy_cover
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """Two tiny MLP runs, and a copy of the first as saved before run.json recorded a temperature. Read-only."""
-    store = RunStore(tmp_path_factory.mktemp("calibration-runs"))
-    ids = {}
-    for name, seed in (("one", 0), ("two", 1)):
-        config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, seed=seed, name=name)
-        ids[name] = run_experiment(config, sample_data, store).run.run_id
-    old = store.root / "20200101-000000-before-calibration"
-    shutil.copytree(store.root / ids["one"], old)
+    root, ids = tiny_runs.store_with(tmp_path_factory.mktemp("calibration-runs"), one="alpha", two="alpha-seed-1")
+    old = root / "20200101-000000-before-calibration"
+    shutil.copytree(root / ids["one"], old)
     record = json.loads((old / RECORD_FILE).read_text())
     del record["calibration"]
     (old / RECORD_FILE).write_text(json.dumps({**record, "schema_version": 3, "run_id": old.name}))
     ids["old"] = old.name
-    return store.root, ids
+    return root, ids
 
 
 def metrics(at) -> dict[str, str]:

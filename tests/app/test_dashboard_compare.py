@@ -1,6 +1,6 @@
 """The Compare and Runs pages, driven headless with Streamlit's AppTest on the offline sample.
 
-The module's store holds three tiny runs trained once; tests that write get a private copy.
+The module's store holds copies of three of the session's tiny runs; tests that write get a private copy.
 """
 
 from __future__ import annotations
@@ -15,39 +15,33 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysis.comparison import compare, disagreements
 from core.analysis.evaluation import evaluate
-from core.config import TrainConfig
-from core.experiment import run_experiment
 from core.runs import RECORD_FILE, RunStore
 from dashboard import state
 from tests.support.apptest import HOME, TIMEOUT, assert_no_exception, button, charts, go, load_run, texts
+from tests.support.tiny_runs import private_copy
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
-    """Two MLPs and a CNN trained on the sample, and a fourth run recorded as trained on full MNIST."""
-    store = RunStore(tmp_path_factory.mktemp("compare-runs"))
-    configs = {
-        "alpha": TrainConfig.for_arch("mlp", epochs=2, hidden_units=(16,), train_limit=600, name="alpha"),
-        "beta": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(24,), train_limit=600, name="beta"),
-        "gamma": TrainConfig.for_arch("cnn", epochs=1, batch_size=64, train_limit=600, name="gamma"),
-    }
-    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
-    other = store.root / "20000101-000000-full-mnist"
-    shutil.copytree(store.root / ids["beta"], other)
+def runs(tiny_runs, tmp_path_factory):
+    """Two MLPs (trained 2 and 1 epochs) and a CNN trained on the sample, and a fourth run recorded as trained on
+    full MNIST. Read-only."""
+    root, ids = tiny_runs.store_with(
+        tmp_path_factory.mktemp("compare-runs"), alpha="alpha-2-epochs", beta="beta", gamma="gamma"
+    )
+    other = root / "20000101-000000-full-mnist"
+    shutil.copytree(root / ids["beta"], other)
     record = json.loads((other / RECORD_FILE).read_text())
     record["data"].update(source="keras", description="full MNIST from Keras' dataset module", train=60000, test=10000)
     record.update(created="2000-01-01T00:00:00+00:00", run_id=other.name)
     (other / RECORD_FILE).write_text(json.dumps(record))
     ids["full"] = other.name
-    return store.root, ids
+    return root, ids
 
 
 @pytest.fixture
 def store_copy(runs, tmp_path):
-    root, ids = runs
-    copy = tmp_path / "runs"
-    shutil.copytree(root, copy)
-    return copy, ids
+    """A private, writable copy of the module's store (for tests that edit or delete)."""
+    return private_copy(runs, tmp_path)
 
 
 def open_app(monkeypatch, runs_dir: Path, page: str | None = None, **params) -> AppTest:

@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 
 from core.analysis.handwriting import DRAW_RECIPE, MEASURED_MEAN_ACCURACY
-from core.config import TrainConfig
-from core.experiment import run_experiment
-from core.runs import RunStore
 from tests.support.apptest import captions, go, load_run, start_app
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """A store with a tiny MLP and a tiny draw_cnn. Read-only."""
-    store = RunStore(tmp_path_factory.mktemp("draw-dashboard-runs"))
-    configs = {
-        "mlp": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name="draw mlp"),
-        "draw": TrainConfig.for_arch(DRAW_RECIPE, epochs=1, filters=(4, 8, 8), train_limit=600, name="tiny draw"),
-    }
-    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
-    return store.root, ids
+    return tiny_runs.store_with(tmp_path_factory.mktemp("draw-dashboard-runs"), mlp="alpha", draw="tiny-draw")
 
 
 def recommendations(at) -> list[str]:

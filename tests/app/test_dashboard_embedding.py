@@ -15,9 +15,6 @@ import pyarrow as pa
 import pytest
 
 from core.analysis import embedding
-from core.config import TrainConfig
-from core.experiment import run_experiment
-from core.runs import RunStore
 from dashboard import state
 from dashboard.embedding_charts import ERROR
 from tests.support.apptest import assert_no_exception, button, go, load_run, press, start_app, texts, upload
@@ -28,15 +25,9 @@ DRAW_HINT = "Draw a digit on the **Draw** page to see where it lands on this map
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """Two tiny MLPs trained on the sample (read-only)."""
-    store = RunStore(tmp_path_factory.mktemp("embedding-runs"))
-    configs = {
-        "alpha": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name="alpha"),
-        "beta": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(24,), train_limit=600, name="beta"),
-    }
-    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
-    return store.root, ids
+    return tiny_runs.store_with(tmp_path_factory.mktemp("embedding-runs"), alpha="alpha", beta="beta")
 
 
 def the_map(at) -> tuple[dict, pd.DataFrame]:

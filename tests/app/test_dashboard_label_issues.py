@@ -14,8 +14,6 @@ import pytest
 import core.disputed_labels
 from core.analysis.evaluation import evaluate
 from core.analysis.label_issues import rank_label_issues
-from core.config import TrainConfig
-from core.experiment import run_experiment
 from core.runs import RunStore
 from tests.support.apptest import (
     assert_no_exception,
@@ -34,15 +32,9 @@ WAIT_SECONDS = 180
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """Two tiny MLP runs (an ensemble needs two). Read-only."""
-    store = RunStore(tmp_path_factory.mktemp("label-issue-runs"))
-    configs = {
-        "alpha": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), train_limit=600, name="alpha"),
-        "beta": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(24,), train_limit=600, name="beta"),
-    }
-    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
-    return store.root, ids
+    return tiny_runs.store_with(tmp_path_factory.mktemp("label-issue-runs"), alpha="alpha", beta="beta")
 
 
 def tables(at) -> list:

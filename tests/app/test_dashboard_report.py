@@ -6,9 +6,6 @@ tests/browser/test_report.py.
 
 from __future__ import annotations
 
-from core.config import TrainConfig
-from core.experiment import run_experiment
-from core.runs import RunStore
 from tests.support.apptest import assert_no_exception, start_app
 
 LABEL = "Download report (HTML)"
@@ -18,11 +15,10 @@ def download_buttons(at):
     return [element for element in at.sidebar.get("download_button") if element.proto.label == LABEL]
 
 
-def test_sidebar_offers_the_report_of_the_active_model(monkeypatch, tmp_path, sample_data):
-    store = RunStore(tmp_path / "runs")
-    config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(8,), train_limit=300, name="tiny")
-    run_id = run_experiment(config, sample_data, store).run.run_id
-    at = start_app(monkeypatch, store.root)  # the best saved run becomes the active model
+def test_sidebar_offers_the_report_of_the_active_model(monkeypatch, tmp_path, tiny_runs):
+    root, ids = tiny_runs.store_with(tmp_path / "runs", tiny="alpha")
+    run_id = ids["tiny"]
+    at = start_app(monkeypatch, root)  # the best saved run becomes the active model
     assert_no_exception(at)
     buttons = download_buttons(at)
     assert len(buttons) == 1

@@ -1,6 +1,6 @@
 """Saliency overlays (gallery Inspect, Activations, Draw), the What-if page and the Robustness page, with AppTest.
 
-Like tests/app/test_dashboard.py: the offline sample (1,000 test images) and tiny runs trained once per module.
+Like tests/app/test_dashboard.py: the offline sample (1,000 test images) and copies of the session's tiny runs.
 """
 
 from __future__ import annotations
@@ -13,24 +13,15 @@ import pytest
 from PIL import Image
 
 from core.analysis.perturbations import PERTURBATIONS
-from core.config import TrainConfig
-from core.experiment import run_experiment
-from core.runs import RunStore
 from tests.support.apptest import assert_no_exception, captions, charts, go, load_run, plotly_array, press, start_app
 
 DATA_URI = "data:image/png;base64,"
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """A store with a tiny MLP and a tiny CNN. Read-only."""
-    store = RunStore(tmp_path_factory.mktemp("saliency-dashboard-runs"))
-    configs = {
-        "mlp": TrainConfig.for_arch("mlp", epochs=1, hidden_units=(24,), train_limit=600, name="sal mlp"),
-        "cnn": TrainConfig.for_arch("cnn", epochs=1, batch_size=64, train_limit=600, name="sal cnn"),
-    }
-    ids = {name: run_experiment(config, sample_data, store).run.run_id for name, config in configs.items()}
-    return store.root, ids
+    return tiny_runs.store_with(tmp_path_factory.mktemp("saliency-dashboard-runs"), mlp="beta", cnn="gamma")
 
 
 def saliency_captions(at) -> list[str]:

@@ -243,9 +243,9 @@ def test_bad_batches_and_unknown_runs_and_paths(server, sample_data):
 
 
 @pytest.fixture(scope="module")
-def two_runs(trained_store, sample_data, tmp_path_factory) -> tuple[RunStore, list[str]]:
-    """A store of its own (the shared one stays read-only): the session's run and a second, smaller MLP."""
-    return store_of_two_runs(trained_store, sample_data, tmp_path_factory.mktemp("two-runs"))
+def two_runs(trained_store, tiny_runs, tmp_path_factory) -> tuple[RunStore, list[str]]:
+    """A store of its own (the shared ones stay read-only): the session's run and a second, smaller MLP."""
+    return store_of_two_runs(trained_store, tiny_runs, tmp_path_factory.mktemp("two-runs"))
 
 
 def test_an_ensemble_is_served_as_one_model(two_runs, sample_data, tmp_path):

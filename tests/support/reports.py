@@ -1,7 +1,7 @@
 """HTML reports for the report tests: two tiny runs, their full report, and a check for remote references.
 
-Shared by the report's own tests (tests/unit/test_report.py) and the report opened in a browser
-(tests/browser/test_report.py).
+Shared by the report's own tests (tests/unit/test_report.py, on two runs of the session's catalogue,
+tests/support/tiny_runs.py) and the report opened in a browser (tests/browser/test_report.py, on `tiny_runs`).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from core.analysis.evaluation import predict_probabilities
 from core.checkpoints import STATE_FILE
 from core.cli import main
 from core.config import TrainConfig
-from core.experiment import run_experiment
 from core.runs import RunStore
 from core.test_time_augmentation import predict_with_rotations
 from core.training import train
@@ -122,14 +121,11 @@ def test_cli_says_plainly_that_training_diverged_and_saves_nothing(tmp_path, cap
     assert RunStore(tmp_path).list_runs() == ([], [])
 
 
-def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small_data, sample_data):
-    store = RunStore(tmp_path)
-    run_ids = []
-    for seed in (1, 2):
-        config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), seed=seed, name=f"member {seed}")
-        run_ids.append(run_experiment(config, small_data, store).run.run_id)
+def test_evaluate_cli_scores_each_run_and_their_ensemble(two_sample_runs, capsys, sample_data):
+    root, run_ids = two_sample_runs
+    store = RunStore(root)
 
-    code = main(["evaluate", *run_ids, "--source", "sample", "--runs-dir", str(tmp_path)])
+    code = main(["evaluate", *run_ids, "--source", "sample", "--runs-dir", str(root)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -141,16 +137,11 @@ def test_evaluate_cli_scores_each_run_and_their_ensemble(tmp_path, capsys, small
     assert f"ensemble of 2: test accuracy {ensemble_accuracy:.4f}" in out
 
 
-def test_evaluate_cli_scores_with_test_time_rotations_when_asked(tmp_path, capsys, small_data, sample_data):
-    store = RunStore(tmp_path)
-    run_ids = [
-        run_experiment(
-            TrainConfig.for_arch("mlp", epochs=1, hidden_units=(16,), seed=seed), small_data, store
-        ).run.run_id
-        for seed in (1, 2)
-    ]
+def test_evaluate_cli_scores_with_test_time_rotations_when_asked(two_sample_runs, capsys, sample_data):
+    root, run_ids = two_sample_runs
+    store = RunStore(root)
 
-    code = main(["evaluate", *run_ids, "--rotations", "--source", "sample", "--runs-dir", str(tmp_path)])
+    code = main(["evaluate", *run_ids, "--rotations", "--source", "sample", "--runs-dir", str(root)])
 
     out = capsys.readouterr().out
     assert code == 0
@@ -175,15 +166,10 @@ def test_evaluate_cli_reports_an_unknown_run_in_one_line(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def two_sample_runs(tmp_path_factory, sample_data):
-    """Two tiny MLPs trained on the offline sample (so scored on its 1,000 test images)."""
-    root = tmp_path_factory.mktemp("compare-cli")
-    store = RunStore(root)
-    ids = []
-    for units, name in ((8, "narrow"), (32, "wide")):
-        config = TrainConfig.for_arch("mlp", epochs=1, hidden_units=(units,), train_limit=600, name=name)
-        ids.append(run_experiment(config, sample_data, store).run.run_id)
-    return root, ids
+def two_sample_runs(tiny_runs, tmp_path_factory):
+    """Two tiny MLPs trained on the offline sample (so scored on its 1,000 test images). Read-only."""
+    root, ids = tiny_runs.store_with(tmp_path_factory.mktemp("compare-cli"), first="alpha", second="beta")
+    return root, list(ids.values())
 
 
 def test_compare_cli_prints_the_table_and_mcnemars_test(two_sample_runs, capsys, sample_data):

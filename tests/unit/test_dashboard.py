@@ -7,15 +7,15 @@ import shutil
 import pytest
 
 from core.runs import RunStore
-from tests.support.dashboard_runs import private_copy, three_tiny_runs
+from tests.support.tiny_runs import private_copy
 
 # ---- fixtures ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, sample_data):
+def runs(tiny_runs, tmp_path_factory):
     """A store with three tiny runs: MLPs with 16 and 24 hidden units, and a CNN. Read-only."""
-    return three_tiny_runs(tmp_path_factory.mktemp("dashboard-runs"), sample_data)
+    return tiny_runs.store_with(tmp_path_factory.mktemp("dashboard-runs"), alpha="alpha", beta="beta", gamma="gamma")
 
 
 @pytest.fixture

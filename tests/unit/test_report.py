@@ -15,14 +15,17 @@ from core.report import (
     render_html,
     run_model_report,
 )
-from tests.support.reports import SCRIPT_BLOCK, full_report, remote_references, tiny_runs
+from core.runs import RunStore
+from tests.support.reports import SCRIPT_BLOCK, full_report, remote_references
 
 PLOTLY_JS_BANNER = re.compile(r"\* plotly\.js v\d")
 
 
 @pytest.fixture(scope="module")
-def report_runs(tmp_path_factory, sample_data):
-    return tiny_runs(tmp_path_factory.mktemp("report-runs"), sample_data)
+def report_runs(tiny_runs, tmp_path_factory) -> tuple[RunStore, list[str]]:
+    """Two of the session's tiny MLPs (one epoch on 600 images): enough errors for every section. Read-only."""
+    root, ids = tiny_runs.store_with(tmp_path_factory.mktemp("report-runs"), first="alpha", second="beta")
+    return RunStore(root), list(ids.values())
 
 
 @pytest.fixture(scope="module")

@@ -37,9 +37,9 @@ def test_the_upload_limit_is_the_dashboards():
 
 
 @pytest.fixture(scope="module")
-def two_runs(trained_store, sample_data, tmp_path_factory) -> tuple[RunStore, list[str]]:
-    """A store of its own (the shared one stays read-only): the session's run and a second, smaller MLP."""
-    return store_of_two_runs(trained_store, sample_data, tmp_path_factory.mktemp("two-runs"))
+def two_runs(trained_store, tiny_runs, tmp_path_factory) -> tuple[RunStore, list[str]]:
+    """A store of its own (the shared ones stay read-only): the session's run and a second, smaller MLP."""
+    return store_of_two_runs(trained_store, tiny_runs, tmp_path_factory.mktemp("two-runs"))
 
 
 def test_no_run_named_serves_the_stores_default_run(two_runs, tmp_path):
