@@ -1,7 +1,7 @@
 """Start and stop a dashboard server process (`streamlit run dashboard/Home.py`) and the Chromium that visits it,
 or the prediction API (`python -m core serve`).
 
-Used by the browser tests (tests/browser/), the API's tests (tests/test_serving.py) and the benchmarks
+Used by the browser tests (tests/browser/), the API's tests (tests/process/test_serving.py) and the benchmarks
 (benchmarks/dashboard_speed.py, benchmarks/serve_load.py).
 It lives here, beside the app it launches, so that neither of them imports the other: benchmarks
 must not depend on tests, nor tests on benchmarks, and the top-level folders are fixed. It is not

@@ -2,7 +2,7 @@
 
 Importing this module imports no TensorFlow, so Home and the sidebar show without it: the analyses
 and model loading import it where a page first uses them (the entry script starts TensorFlow before
-any page that shows a model, tests/test_lazy_tensorflow.py keeps it so).
+any page that shows a model, tests/process/test_lazy_tensorflow.py keeps it so).
 """
 
 from __future__ import annotations

@@ -45,9 +45,7 @@ def test_load_run_loads_the_chosen_run(monkeypatch, older_and_newest):
     assert f"**Active model:** {older} ·" in sidebar_success(at)
 
 
-def test_a_rename_by_another_session_between_choice_and_click_still_loads_the_chosen_run(
-    monkeypatch, older_and_newest
-):
+def test_a_rename_by_another_session_between_choice_and_click_still_loads_the_chosen_run(monkeypatch, older_and_newest):
     root, older, newest = older_and_newest
     at = start_app(monkeypatch, root)
     choose(at, older)

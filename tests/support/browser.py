@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from core.runs import RunInfo, RunStore
 from dashboard.browser_steps import (  # noqa: F401 (re-exported: the steps benchmarks share)
@@ -30,7 +30,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 DEFAULT_TIMEOUT_MS = 30_000  # of every Playwright action
-SELECT_ATTEMPTS = 3  # opening a selectbox's list again when a rerun closed it
 CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
 MAX_SCREENSHOT_HEIGHT = 6_000
 
@@ -111,48 +110,50 @@ def open_expander(expander: Locator) -> None:
 
 
 def open_selectbox(page: Page, selectbox: Locator) -> Locator:
-    """Open a Streamlit selectbox's list of options; returns the options.
+    """Open a Streamlit selectbox's list of options from the keyboard, once the app is idle; returns the options.
 
-    A click on the combobox's input does not always open the list (the click can land while the
-    widget re-renders); the keyboard's ArrowDown opens it from the focused input.
+    Focus and ArrowDown, as a keyboard user opens a combobox: a mouse click aims at coordinates, and
+    after a screenshot's viewport change (Plotly charts lay out again) the box can move under it.
     """
+    wait_for_app(page)
+    selectbox.locator("input").focus()
+    page.keyboard.press("ArrowDown")
     options = page.get_by_role("option")
-    selectbox.locator("input").click()
-    for _ in range(3):
-        try:
-            options.first.wait_for(timeout=2_000)
-            return options
-        except PlaywrightTimeoutError:
-            selectbox.locator("input").focus()
-            page.keyboard.press("ArrowDown")
-    expect(options.first).to_be_visible()
+    expect(options.first).to_be_visible(timeout=DEFAULT_TIMEOUT_MS)  # a loaded browser renders the list late
     return options
 
 
 def close_selectbox(page: Page) -> None:
     page.keyboard.press("Escape")
-    expect(page.get_by_role("option")).to_have_count(0)
+    expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
 
 
-def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
-    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox.
+# True once every option left in the open list holds the typed text: the list has been filtered.
+LIST_FILTERED_JS = """text => {
+    const options = [...document.querySelectorAll('[role="option"]')];
+    return options.length > 0 && options.every(option => option.textContent.includes(text));
+}"""
 
-    Under load a rerun can re-render the widget and close its list after it opened, leaving the typed
-    text and no options: then the list is opened and filtered again, as a person would.
+
+def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> str:
+    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox; returns the option's text.
+
+    As a person does: type to filter the list, wait until it shows only matching options, click the
+    wanted one once. The choice is confirmed by the box showing that option's whole text: typed text
+    alone (a click that missed) shows only what was typed, and fails here rather than later.
     """
+    open_selectbox(page, selectbox)
+    # The list is virtualised (only the first few options are in the page): typing filters it, so a
+    # run far down a long store's list is rendered too. An option clicked while the list is still being
+    # filtered can move from under the pointer, so the click waits for the filtered list.
+    selectbox.locator("input").fill(option)
+    page.wait_for_function(LIST_FILTERED_JS, arg=option, timeout=DEFAULT_TIMEOUT_MS)
     wanted = page.get_by_role("option", name=option, exact=exact)
-    for attempt in range(SELECT_ATTEMPTS):
-        open_selectbox(page, selectbox)
-        # The list is virtualised (only the first few options are in the page): typing filters it, so a
-        # run far down a long store's list is rendered too.
-        selectbox.locator("input").fill(option)
-        try:
-            wanted.click(timeout=DEFAULT_TIMEOUT_MS // SELECT_ATTEMPTS)
-            break
-        except PlaywrightTimeoutError:
-            if attempt == SELECT_ATTEMPTS - 1:
-                raise
-    expect(selectbox.locator("input")).to_have_value(option if exact else re.compile(re.escape(option)))
+    text = wanted.inner_text().strip()
+    wanted.click()
+    expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
+    expect(selectbox.locator("input")).to_have_value(text, timeout=DEFAULT_TIMEOUT_MS)
+    return text
 
 
 def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
@@ -163,18 +164,15 @@ def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
 
 
 def load_saved_run(page: Page, run_id: str) -> None:
-    """Make a saved run the active model through the sidebar's "Load a saved run" expander."""
+    """Make a saved run the active model through the sidebar's "Load a saved run" expander.
+
+    One choice and one click on "Load run", as a person makes them; the sidebar must then name that run.
+    """
     expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
     open_expander(expander)
     choice = expander.locator('[data-testid="stSelectbox"]')
-    for _ in range(SELECT_ATTEMPTS):
-        select_option(page, choice, run_id)
-        wait_for_app(page)
-        # On a starved machine a script run that began before the choice can redraw the list with the newest
-        # run chosen again; "Load run" would then load that one. A person would choose again, and so does this.
-        if run_id in choice.locator("input").input_value():
-            break
-    expect(choice.locator("input")).to_have_value(re.compile(re.escape(run_id)))
+    select_option(page, choice, run_id)
+    wait_for_app(page)
     expander.get_by_role("button", name="Load run").click()
     expect(active_model_alert(page)).to_contain_text(f"Active model: {run_id}", timeout=APP_TIMEOUT_MS)
     wait_for_app(page)
@@ -206,31 +204,43 @@ def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
     ]
 
 
-def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5, attempts: int = 3) -> None:
-    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up.
+def wait_for_drawing_mode(page: Page, at: tuple[float, float]) -> None:
+    """Wait until the canvas draws on a stroke: Fabric's free-drawing mode is on.
 
-    A canvas that was just mounted (page switch, Clear) can show before Fabric listens to the
-    mouse; a stroke that left no ink is drawn again, as a person would, up to `attempts` times.
+    The component mounts Fabric's canvas first and switches its free-drawing tool on just after, so a
+    canvas that was just mounted (a page switch) can show before a stroke would draw. In drawing mode
+    Fabric shows its crosshair cursor on the canvas as soon as the mouse moves over it; the mouse only
+    hovers here (no button is pressed), so nothing is drawn while waiting.
     """
+    upper = page.locator("canvas.upper-canvas")
+    deadline = time.monotonic() + APP_TIMEOUT_MS / 1000
+    nudge = 1
+    while upper.evaluate("canvas => canvas.style.cursor") != "crosshair":
+        assert time.monotonic() < deadline, "the canvas never switched to drawing mode"
+        page.mouse.move(at[0] + nudge, at[1])
+        nudge = -nudge
+        page.wait_for_timeout(50)
+
+
+def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5) -> None:
+    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up, once the canvas
+    draws; returns when the stroke's ink is on the canvas (a stroke that left none fails)."""
     canvas = page.locator("canvas.upper-canvas")
-    for _ in range(attempts):
-        canvas.scroll_into_view_if_needed()
-        box = canvas.bounding_box()
-        assert box is not None, "the drawing canvas is not visible"
-        scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None, "the drawing canvas is not visible"
+    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
 
-        def at(point: tuple[float, float], box=box, scale_x=scale_x, scale_y=scale_y) -> tuple[float, float]:
-            return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
+    def at(point: tuple[float, float]) -> tuple[float, float]:
+        return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
 
-        page.mouse.move(*at(points[0]))
-        page.mouse.down()
-        for point in points[1:]:
-            page.mouse.move(*at(point), steps=steps)
-        page.mouse.up()
-        for _ in range(10):
-            if canvas_ink_pixels(page) > 0:
-                return
-            page.wait_for_timeout(200)
+    wait_for_drawing_mode(page, at(points[0]))
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(point), steps=steps)
+    page.mouse.up()
+    wait_for_ink(page)
 
 
 # Fabric draws the background colour on its own canvas (dc-background-canvas) and the strokes on the
@@ -247,6 +257,12 @@ INK_PIXELS_JS = """canvas => {
 def canvas_ink_pixels(page: Page) -> int:
     """How many pixels of the canvas's drawing layer hold ink (visible, not black)."""
     return page.locator(DRAWING_LAYER).evaluate(INK_PIXELS_JS)
+
+
+def wait_for_ink(page: Page) -> None:
+    """Wait until the canvas's drawing layer shows ink (a stroke was drawn)."""
+    canvas = page.locator(DRAWING_LAYER).element_handle()
+    page.wait_for_function(f"canvas => ({INK_PIXELS_JS})(canvas) > 0", arg=canvas, timeout=DEFAULT_TIMEOUT_MS)
 
 
 def wait_for_empty_canvas(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
