@@ -17,8 +17,9 @@ from core.data import MnistData, load_sample
 from core.experiment import run_experiment
 from core.runs import RunStore
 from tests.support.full_mnist import FULL_MNIST_DIR
+from tests.support.shared import locked, shared_folder
 from tests.support.tiny_runs import TinyRuns
-from tests.support.uploaded_models import CASES, UploadedModel, train_and_save
+from tests.support.uploaded_models import CASES, UploadedModel, saved_model, train_and_save
 
 TESTS = Path(__file__).resolve().parent
 TIER_MARKERS = ("unit", "app", "process", "browser", "full_mnist")  # the folders under tests/, one per tier
@@ -74,18 +75,30 @@ def trained_store(tmp_path_factory, sample_data):
 
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory, sample_data) -> TinyRuns:
-    """The catalogue of tiny runs (tests/support/tiny_runs.py), each trained once per session when first asked for.
+    """The catalogue of tiny runs (tests/support/tiny_runs.py), each trained once per test run when first asked for.
 
-    Modules take copies (`tiny_runs.store_with`) rather than each training the same few configs again.
+    Modules take copies (`tiny_runs.store_with`) rather than each training the same few configs again; the
+    pytest-xdist workers share the one catalogue (tests/support/shared.py).
     """
-    return TinyRuns(tmp_path_factory.mktemp("tiny-runs"), sample_data)
+    return TinyRuns(shared_folder(tmp_path_factory, "tiny-runs"), sample_data)
 
 
 @pytest.fixture(scope="session")
 def uploaded_models(tmp_path_factory, sample_data) -> dict[str, UploadedModel]:
-    """Models trained elsewhere, one per convention people bring (tests/support/uploaded_models.py), as .keras."""
-    folder = tmp_path_factory.mktemp("uploaded-models")
-    return {name: train_and_save(name, sample_data, folder) for name in CASES}
+    """Models trained elsewhere, one per convention people bring (tests/support/uploaded_models.py), as .keras.
+
+    Trained once per test run: a pytest-xdist worker uses the files another one saved (tests/support/shared.py).
+    """
+    folder = shared_folder(tmp_path_factory, "uploaded-models")
+    models = {}
+    for name in CASES:
+        done = folder / f".{name}.done"  # written once the .keras file is complete
+        with locked(folder / f".{name}.lock"):
+            if not done.exists():
+                train_and_save(name, sample_data, folder)
+                done.touch()
+        models[name] = saved_model(name, folder)
+    return models
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 A run takes seconds to train; the dashboard's tests alone asked for two dozen of them, most of them the
 same few configs under other names. tests/conftest.py's `tiny_runs` fixture trains each name below the first
-time a test asks for it, into one session store that no test writes to; a module gets a store of its own
-holding copies of the runs it names (`TinyRuns.store_with`), by the names its tests use.
+time a test asks for it, into one store that no test writes to (one for all pytest-xdist workers); a module gets
+a store of its own holding copies of the runs it names (`TinyRuns.store_with`), by the names its tests use.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from core.config import TrainConfig
 from core.data import MnistData
 from core.experiment import run_experiment
 from core.runs import RunStore
+from tests.support.shared import locked
 
 # One epoch on 600 of the sample's 4,000 training images (60 held out for validation): seconds each,
 # and scored on the sample's 1,000 test images. Every key is also the run's name (its id ends with it).
@@ -30,7 +31,11 @@ TINY_CONFIGS: dict[str, TrainConfig] = {
 
 
 class TinyRuns:
-    """The session's catalogue of tiny runs: trained on first use into `root`, which only this class writes."""
+    """The session's catalogue of tiny runs: trained on first use into `root`, which only this class writes.
+
+    Under pytest-xdist every worker is handed the same `root` (tests/support/shared.py): the first worker to ask
+    for a run trains it while holding that run's lock, and the others wait for it and read its id.
+    """
 
     def __init__(self, root: Path, data: MnistData):
         self._store = RunStore(root)
@@ -40,8 +45,12 @@ class TinyRuns:
     def run_id(self, name: str) -> str:
         """The id of the named run (a key of TINY_CONFIGS), trained now if no test asked for it before."""
         if name not in self._ids:
-            config = TINY_CONFIGS[name].with_changes(name=name)
-            self._ids[name] = run_experiment(config, self._data, self._store).run.run_id
+            id_file = self._store.root / f".{name}.id"  # a dot file: never taken for a run folder
+            with locked(self._store.root / f".{name}.lock"):
+                if not id_file.exists():
+                    config = TINY_CONFIGS[name].with_changes(name=name)
+                    id_file.write_text(run_experiment(config, self._data, self._store).run.run_id, encoding="utf-8")
+            self._ids[name] = id_file.read_text(encoding="utf-8")
         return self._ids[name]
 
     def store_with(self, root: Path, **runs: str) -> tuple[Path, dict[str, str]]:

@@ -127,15 +127,20 @@ CASES: dict[str, tuple[Callable[[], keras.Model], tuple[int, ...], float, bool, 
 }
 
 
+def saved_model(name: str, folder: Path) -> UploadedModel:
+    """The named model as train_and_save saves it in `folder` (the file may not be there yet)."""
+    _, layout, scale, logits, first_layer = CASES[name]
+    return UploadedModel(name, folder / f"{name}.keras", layout, scale, logits, first_layer)
+
+
 def train_and_save(name: str, data: MnistData, folder: Path) -> UploadedModel:
     """Train the named model briefly on `data` with its own convention and save it as `<name>.keras`."""
-    build, layout, scale, logits, first_layer = CASES[name]
     keras.utils.set_random_seed(0)
-    uploaded = UploadedModel(name, folder / f"{name}.keras", layout, scale, logits, first_layer)
-    model = build()
+    uploaded = saved_model(name, folder)
+    model = CASES[name][0]()
     model.compile(
         optimizer="adam",
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=logits),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=uploaded.outputs_logits),
         metrics=["accuracy"],
     )
     model.fit(uploaded.own_input(data.x_train), data.y_train, epochs=EPOCHS, batch_size=64, verbose=0)
