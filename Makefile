@@ -16,9 +16,11 @@ dashboard: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed chromium postgresql
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
-# The in-process tiers only: unit tests and the dashboard under AppTest (no other process, no browser, no database).
+# The in-process tiers only: unit tests and the dashboard under AppTest (no other process, no browser, no database),
+# on two pytest-xdist workers (on two cores, little more than half the time of one process; PYTEST_ARGS=-n0 runs
+# them in one process). Session fixtures that train are shared between the workers (tests/support/shared.py).
 check: $(VENV)/.dev-installed
-	$(PYTHON) -m pytest tests/unit tests/app $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n 2 tests/unit tests/app $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
