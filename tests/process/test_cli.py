@@ -3,8 +3,10 @@ bad values refused without a traceback."""
 
 import subprocess
 import sys
+from functools import partial
 
 from core.cli import COMMANDS
+from tests.support.subprocesses import at_once
 
 # `python -m core --help`, then whether TensorFlow was imported on the way.
 HELP_PROBE = """
@@ -23,13 +25,12 @@ def test_help_lists_every_command_without_loading_tensorflow():
 
 
 def test_cli_rejects_bad_values_without_traceback(tmp_path):
-    for args in (["--arch", "transformer"], ["--dropout", "2"], ["--hidden-units", "a,b"]):
-        done = subprocess.run(
-            [sys.executable, "-m", "core", "train", "--source", "sample", "--runs-dir", str(tmp_path), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    bad_values = (["--arch", "transformer"], ["--dropout", "2"], ["--hidden-units", "a,b"])
+    train = [sys.executable, "-m", "core", "train", "--source", "sample", "--runs-dir", str(tmp_path)]
+    runs = [
+        partial(subprocess.run, [*train, *args], capture_output=True, text=True, timeout=120) for args in bad_values
+    ]
+    for done in at_once(*runs):  # three fresh interpreters, each importing TensorFlow before it refuses
         assert done.returncode != 0
         assert "Traceback" not in done.stderr
         assert "error" in done.stderr.lower()
