@@ -23,8 +23,12 @@ from tests.support.uploaded_models import CASES, UploadedModel, saved_model, tra
 
 TESTS = Path(__file__).resolve().parent
 TIER_MARKERS = ("unit", "app", "process", "browser", "full_mnist")  # the folders under tests/, one per tier
+# Under pytest-xdist's loadgroup (make test), these tiers' modules each run on one worker: their module fixtures
+# start servers or train runs (a dashboard server, a study), which two workers would each start again.
+GROUPED_TIERS = ("process", "browser", "full_mnist")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Mark each test with its tier, the folder it is in (tests/<tier>/...)."""
     for item in items:
@@ -35,6 +39,8 @@ def pytest_collection_modifyitems(config, items):
         if tier not in TIER_MARKERS:
             raise pytest.UsageError(f"{item.nodeid}: tests live in a tier folder, one of {', '.join(TIER_MARKERS)}")
         item.add_marker(tier)
+        if tier in GROUPED_TIERS:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)
