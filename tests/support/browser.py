@@ -116,7 +116,9 @@ def open_selectbox(page: Page, selectbox: Locator) -> Locator:
     after a screenshot's viewport change (Plotly charts lay out again) the box can move under it.
     """
     wait_for_app(page)
-    selectbox.locator("input").focus()
+    field = selectbox.locator("input")
+    field.focus()
+    expect(field).to_be_focused()
     page.keyboard.press("ArrowDown")
     options = page.get_by_role("option")
     expect(options.first).to_be_visible(timeout=DEFAULT_TIMEOUT_MS)  # a loaded browser renders the list late
@@ -128,32 +130,39 @@ def close_selectbox(page: Page) -> None:
     expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
 
 
-# True once every option left in the open list holds the typed text: the list has been filtered.
-LIST_FILTERED_JS = """text => {
+# The open list's options, once every option left holds the typed text (the list has been filtered).
+FILTERED_OPTIONS_JS = """text => {
     const options = [...document.querySelectorAll('[role="option"]')];
-    return options.length > 0 && options.every(option => option.textContent.includes(text));
+    return options.length > 0 && options.every(option => option.textContent.includes(text))
+        ? options.map(option => option.textContent.trim())
+        : null;
 }"""
 
 
 def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> str:
-    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox; returns the option's text.
+    """Choose `option` (its visible text, or a part of it naming one option) in a Streamlit selectbox, from the
+    keyboard; returns the option's whole text.
 
-    As a person does: type to filter the list, wait until it shows only matching options, click the
-    wanted one once. The choice is confirmed by the box showing that option's whole text: typed text
-    alone (a click that missed) shows only what was typed, and fails here rather than later.
+    As a keyboard user does: type into the box (which opens the list, filtered), wait until the list shows only
+    matching options, then ArrowDown to the one left and Enter. No pointer is aimed at an option: clicking one
+    first scrolls it into view, and the list closes when the sidebar under it scrolls. The choice is confirmed
+    by the box showing that option's whole text.
     """
-    open_selectbox(page, selectbox)
+    wait_for_app(page)
+    field = selectbox.locator("input")
+    field.focus()
+    expect(field).to_be_focused()
     # The list is virtualised (only the first few options are in the page): typing filters it, so a
-    # run far down a long store's list is rendered too. An option clicked while the list is still being
-    # filtered can move from under the pointer, so the click waits for the filtered list.
-    selectbox.locator("input").fill(option)
-    page.wait_for_function(LIST_FILTERED_JS, arg=option, timeout=DEFAULT_TIMEOUT_MS)
-    wanted = page.get_by_role("option", name=option, exact=exact)
-    text = wanted.inner_text().strip()
-    wanted.click()
+    # run far down a long store's list is rendered too.
+    field.fill(option)
+    matching = page.wait_for_function(FILTERED_OPTIONS_JS, arg=option, timeout=DEFAULT_TIMEOUT_MS).json_value()
+    wanted = [text for text in matching if (text == option if exact else option in text)]
+    assert len(wanted) == 1 and len(matching) == 1, f"{option!r} should name one option, the list shows {matching}"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
     expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
-    expect(selectbox.locator("input")).to_have_value(text, timeout=DEFAULT_TIMEOUT_MS)
-    return text
+    expect(field).to_have_value(wanted[0], timeout=DEFAULT_TIMEOUT_MS)
+    return wanted[0]
 
 
 def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
