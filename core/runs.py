@@ -201,7 +201,8 @@ class RunStore:
             raw["schema_version"] = max(int(raw.get("schema_version", 1)), SCHEMA_VERSION)
             _replace_file(record_path, json.dumps(raw, indent=2, sort_keys=True))
             _replace_file(self.root / REVISION_FILE, str(time.time_ns()))  # moves the store's mtime: listings reread
-        return self.get(run_id)
+            # Read back under the lock: a deletion waits for it, rather than moving the folder away mid-read.
+            return self.get(run_id)
 
     def model_bytes(self, run_id: str) -> bytes:
         """The run's model.keras as it is on disk, for a download."""

@@ -14,7 +14,7 @@ from core.config import TrainConfig
 from core.errors import RunStoreError
 from core.record import SCHEMA_VERSION, Annotations, RunRecord, TestMetrics
 from core.run_catalog import RunFilter, all_tags, filter_runs, sort_runs
-from core.runs import MODEL_FILE, RECORD_FILE, RunInfo
+from core.runs import MODEL_FILE, RECORD_FILE, RunInfo, RunStore
 from tests.support.records import RUN_V1
 from tests.support.run_management import EDITS_PER_WORKER, edit_many, store_with_a_run
 
@@ -90,6 +90,36 @@ def test_deleting_while_another_session_edits_never_leaves_half_a_run(store_with
     thread.join()
     assert store.list_runs() == ([], [])
     assert all("no run" in error for error in errors)
+    assert not (store.root / run.run_id).exists()
+
+
+def test_an_edit_reads_its_record_back_before_a_deletion_moves_the_run_away(store_with_run, monkeypatch):
+    """The edit's own read-back happens under the store's lock: a deletion started meanwhile waits for it.
+
+    Without that, the folder could be renamed away between the edit's check and its read, and the editing
+    session was told "run.json is missing", as if the run were damaged (seen once in the test above).
+    """
+    store, run = store_with_run
+    reading, deleted = threading.Event(), threading.Event()
+    read = RunStore._read
+
+    def read_slowly(self, path):
+        reading.set()
+        deleted.wait(timeout=0.5)  # a deletion that does not wait for the lock would land here
+        return read(self, path)
+
+    monkeypatch.setattr(RunStore, "_read", read_slowly)
+
+    def delete_once_reading() -> None:
+        reading.wait()
+        store.delete(run.run_id)
+        deleted.set()
+
+    deleter = threading.Thread(target=delete_once_reading)
+    deleter.start()
+    updated = store.annotate(run.run_id, note="last words")
+    deleter.join()
+    assert updated.annotations.note == "last words"
     assert not (store.root / run.run_id).exists()
 
 
