@@ -87,7 +87,8 @@ def load_ui(overview: StudyOverview) -> None:
     if not loadable:
         st.caption("No complete trial has a run in this server's run store (RUNS_DIR) yet.")
         return
-    numbers = sorted(loadable, key=lambda n: loadable[n].value or 0, reverse=True)  # best first
+    # Best first: by score, and among equal scores the study's best trial (the first to reach it) on top.
+    numbers = sorted(loadable, key=lambda n: (loadable[n].value or 0, n == overview.best_number), reverse=True)
     number = st.selectbox(
         "Trial",
         numbers,
