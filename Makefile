@@ -14,7 +14,7 @@ dashboard: $(VENV)/.runtime-installed
 	$(PYTHON) -m streamlit run dashboard/Home.py $(HEADLESS_WITHOUT_TTY)
 
 # Every tier, in one process. On two pytest-xdist workers (PYTEST_ARGS="-n 2 --dist loadgroup"; each module of the
-# process, browser and full-MNIST tiers then stays on one worker) it took 12.8 min instead of 17, but the browser
+# process, browser and full-MNIST tiers then stays on one worker) it took 12.8 min instead of about 15, but the browser
 # tests, sharing the cores with the other worker, are not yet green that way (issue 37).
 test: $(VENV)/.dev-installed chromium postgresql
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
