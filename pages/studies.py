@@ -4,7 +4,7 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from core.analysis.studies import StudyOverview, TrialRow, study_overview
+from core.analysis.studies import StudyOverview, TrialRow, best_first, study_overview
 from core.errors import StudyStorageError
 from core.study_storage import study_names
 from dashboard import state, study_charts
@@ -87,8 +87,7 @@ def load_ui(overview: StudyOverview) -> None:
     if not loadable:
         st.caption("No complete trial has a run in this server's run store (RUNS_DIR) yet.")
         return
-    # Best first: by score, and among equal scores the study's best trial (the first to reach it) on top.
-    numbers = sorted(loadable, key=lambda n: (loadable[n].value or 0, n == overview.best_number), reverse=True)
+    numbers = best_first(loadable.values(), overview.best_number)
     number = st.selectbox(
         "Trial",
         numbers,

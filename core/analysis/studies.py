@@ -7,7 +7,7 @@ writes to the storage.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +34,13 @@ class TrialRow:
     run_id: str | None  # the saved run of a complete trial
     retry_of: int | None  # the trial this one re-runs (its worker died), if any
     retried: bool  # this trial's worker died and a retry was queued
+
+
+def best_first(rows: Iterable[TrialRow], best_number: int | None) -> list[int]:
+    """Trial numbers by score, highest first; among equal scores the study's best trial (the first to reach the
+    score) leads, so a list's first entry is always the best trial, however the workers finished."""
+    ordered = sorted(rows, key=lambda row: (row.value or 0, row.number == best_number), reverse=True)
+    return [row.number for row in ordered]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 from core.__main__ import main
-from core.analysis.studies import parameter_importances, study_overview
+from core.analysis.studies import TrialRow, best_first, parameter_importances, study_overview
 from core.config import TrainConfig
 from core.record import RunRecord
 from core.runs import RunStore
@@ -214,3 +214,14 @@ def test_importances_need_a_few_complete_trials():
         study.add_trial(create_trial(params={"x": x, "y": 0.5}, distributions=dists, value=x))
     importances = parameter_importances(study)
     assert importances.values and sum(share for _, share in importances.values) == pytest.approx(1.0)
+
+
+def test_the_best_trial_leads_the_trials_of_its_score():
+    """Workers finish out of order: trial 2 reached 70 % first, so it is the best, ahead of trial 1's 70 %."""
+
+    def row(number: int, value: float) -> TrialRow:
+        return TrialRow(number, "complete", value, {}, None, None, None, "", f"run-{number}", None, False)
+
+    rows = [row(0, 0.60), row(1, 0.70), row(2, 0.70), row(3, 0.65)]
+    assert best_first(rows, best_number=2) == [2, 1, 3, 0]
+    assert best_first(rows, best_number=1) == [1, 2, 3, 0]
