@@ -4,34 +4,16 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
-
 from core.runs import RunStore
-from tests.support.tiny_runs import private_copy
-
-# ---- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def runs(tiny_runs, tmp_path_factory):
-    """A store with three tiny runs: MLPs with 16 and 24 hidden units, and a CNN. Read-only."""
-    return tiny_runs.store_with(tmp_path_factory.mktemp("dashboard-runs"), alpha="alpha", beta="beta", gamma="gamma")
-
-
-@pytest.fixture
-def store_copy(runs, tmp_path):
-    """A private, writable copy of the module's store (for tests that add to it)."""
-    return private_copy(runs, tmp_path)
-
 
 # ---- the sidebar ---------------------------------------------------------------------------------
 
 
-def test_run_listing_is_read_once_and_follows_saves_and_deletes(monkeypatch, store_copy):
+def test_run_listing_is_read_once_and_follows_saves_and_deletes(monkeypatch, tiny_runs, tmp_path):
     """Every page visit lists the runs; the store is read again only when a run was saved or deleted."""
     from dashboard import state
 
-    root, ids = store_copy
+    root, ids = tiny_runs.store_with(tmp_path / "runs", alpha="alpha", beta="beta", gamma="gamma")
     monkeypatch.setenv("RUNS_DIR", str(root))
     reads = []
     read_runs = RunStore.list_runs
